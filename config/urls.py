@@ -1,0 +1,9 @@
+"""Top-level URL map: the admin and the web app."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("attain.web.urls")),
+]
