@@ -296,24 +296,24 @@ def membership_start(
     Refuses anything that would overlap an existing period, so each dated record maps to one team.
     """
     Person.objects.select_for_update().filter(pk=person.pk).first()
-    problems: dict[str, str] = {}
+    reasons: list[str] = []
     if start_date < person.hire_date:
-        problems["start_date"] = (
+        reasons.append(
             f"{start_date.isoformat()} is before {person}'s hire date "
             f"{person.hire_date.isoformat()}"
         )
     if person.leave_date is not None and start_date >= person.leave_date:
-        problems["start_date"] = f"{person} has left on {person.leave_date.isoformat()}"
+        reasons.append(f"{person} has left on {person.leave_date.isoformat()}")
     later = TeamMembership.objects.filter(person=person).filter(
         Q(start_date__gte=start_date) | Q(end_date__gt=start_date, end_date__isnull=False)
     )
     if later.exists():
-        problems["start_date"] = (
+        reasons.append(
             f"{person} already has a team membership on or after {start_date.isoformat()}; "
             "end or remove it first"
         )
-    if problems:
-        raise ValidationFailed(problems)
+    if reasons:
+        raise ValidationFailed({"start_date": "; ".join(reasons)})
     current = (
         TeamMembership.objects.filter(person=person, end_date__isnull=True)
         .select_for_update()
