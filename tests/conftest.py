@@ -36,7 +36,7 @@ PASSWORD = "secret-pass-1"
 
 def berlin(*args: int) -> datetime:
     """An aware datetime in the fixture organisation's time zone."""
-    return datetime(*args, tzinfo=BERLIN)  # type: ignore[misc]
+    return datetime(*args, tzinfo=BERLIN)  # type: ignore[arg-type,misc]
 
 
 def pytest_report_header() -> str:
