@@ -127,6 +127,11 @@ class Stage(models.Model):
     position = models.PositiveSmallIntegerField()
     default_probability = models.PositiveSmallIntegerField(help_text="Percent, 0–100")
     forecast_category = models.CharField(max_length=12, choices=ForecastCategory.choices)
+    stall_after_days = models.PositiveSmallIntegerField(
+        default=30,
+        help_text="An open deal in this stage is stalled after this many days with no activity "
+        "and no stage change",
+    )
 
     class Meta:
         ordering = ["pipeline", "position"]

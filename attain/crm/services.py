@@ -114,6 +114,7 @@ class StageSpec:
     name: str
     probability: int
     category: str
+    stall_after_days: int = 30
 
 
 @transaction.atomic
@@ -149,6 +150,7 @@ def pipeline_create(
             position=index,
             default_probability=spec.probability,
             forecast_category=spec.category,
+            stall_after_days=spec.stall_after_days,
         )
         for index, spec in enumerate(stages, start=1)
     )
