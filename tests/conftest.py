@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from datetime import date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -41,12 +40,6 @@ def berlin(*args: int) -> datetime:
 
 def pytest_report_header() -> str:
     return f"attain test backend: {os.environ.get('ATTAIN_TEST_BACKEND', 'sqlite')}"
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    """Hashing with production strength costs ~0.3 s a login; tests don't need it."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

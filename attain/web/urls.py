@@ -1,12 +1,11 @@
 """URLs of the web app."""
 
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from attain.web import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", views.SignInView.as_view(), name="login"),
+    path("logout/", views.SignOutView.as_view(), name="logout"),
 ]
