@@ -110,3 +110,13 @@ def team_get(name: str) -> Team:
     if team is None:
         raise NotFound(f"No team is named {name!r}.")
     return team
+
+
+def company_team() -> Team | None:
+    """The root of the team tree (the company node), if the tree exists."""
+    return Team.objects.filter(parent__isnull=True).first()
+
+
+def teams_managed_by(*, person: Person) -> QuerySet[Team]:
+    """Teams the person manages, in tree order."""
+    return Team.objects.filter(manager=person).order_by("path")

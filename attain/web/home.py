@@ -20,11 +20,13 @@ from attain.crm.selectors import (
 )
 from attain.org.models import Organisation, Person, Role, Team
 from attain.org.selectors import (
+    company_team,
     fiscal_calendar,
     memberships_overlapping,
     org_today,
     team_of,
     team_subtree,
+    teams_managed_by,
 )
 
 LATEST_ACTIVITIES = 10
@@ -137,10 +139,10 @@ def _team_cards(*, person: Person, today: date) -> list[TeamCard]:
     roots: list[tuple[str, Team]] = []
     if person.role == Role.EXECUTIVE:
         # team_create allows exactly one root, the company.
-        company = Team.objects.filter(parent__isnull=True).first()
+        company = company_team()
         if company is not None:
             roots.append(("company", company))
-    roots.extend(("manager", team) for team in person.managed_teams.order_by("path"))
+    roots.extend(("manager", team) for team in teams_managed_by(person=person))
     if not roots:
         own = team_of(person, today)
         if own is not None:
