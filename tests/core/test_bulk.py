@@ -1,0 +1,153 @@
+"""attain.core.bulk: COPY / executemany loads, all or nothing, ids the database continues from."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from attain.core.bulk import bulk_insert, deferred_indexes, next_id, reset_sequences
+from attain.crm.models import Account, Activity
+from attain.org.models import Holiday
+
+HOLIDAY_COLUMNS = ("id", "date", "name")
+ACTIVITY_COLUMNS = (
+    "id",
+    "kind",
+    "owner_id",
+    "deal_id",
+    "account_id",
+    "occurred_at",
+    "occurred_on",
+    "outcome",
+    "duration_minutes",
+    "subject",
+    "external_id",
+    "source_system",
+)
+
+
+def _holidays(first_id: int, count: int) -> Iterator[tuple[Any, ...]]:
+    for n in range(count):
+        yield (first_id + n, date(2030, 1, 1 + n), f"Day {n}")
+
+
+def _index_names(table: str) -> set[str]:
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+    return {name for name, info in constraints.items() if info["index"] or info["foreign_key"]}
+
+
+@pytest.mark.django_db
+def test_bulk_insert_writes_every_row_across_batches() -> None:
+    with transaction.atomic():
+        count = bulk_insert("org_holiday", HOLIDAY_COLUMNS, _holidays(500, 20), batch_size=7)
+
+    assert count == 20
+    assert list(Holiday.objects.order_by("pk").values_list("pk", "date", "name")) == list(
+        _holidays(500, 20)
+    )
+
+
+@pytest.mark.django_db
+def test_bulk_insert_stores_datetimes_exactly_as_the_orm_does() -> None:
+    moment = datetime(2026, 3, 8, 9, 30, 15, 250, tzinfo=ZoneInfo("America/New_York"))
+    orm = Account.objects.create(name="Via ORM", created_at=moment)
+    first = next_id("crm_account")
+
+    with transaction.atomic():
+        bulk_insert(
+            "crm_account",
+            ("id", "name", "industry", "size", "created_at", "external_id", "source_system"),
+            [(first, "Via COPY", "", "", moment, "", "")],
+        )
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, created_at FROM crm_account ORDER BY id")
+        (_, stored_by_orm), (_, stored_in_bulk) = cursor.fetchall()
+    assert stored_in_bulk == stored_by_orm
+    assert Account.objects.get(pk=first).created_at == moment == orm.created_at
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bulk_insert_outside_a_transaction_is_refused() -> None:
+    with pytest.raises(RuntimeError, match=r"transaction\.atomic"):
+        bulk_insert("org_holiday", HOLIDAY_COLUMNS, _holidays(1, 1))
+
+    assert not Holiday.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_error_in_the_rows_midway_leaves_nothing_written() -> None:
+    def rows() -> Iterator[tuple[Any, ...]]:
+        yield from _holidays(1, 15)
+        raise ValueError("source file is truncated")
+
+    with pytest.raises(ValueError, match="truncated"), transaction.atomic():
+        bulk_insert("org_holiday", HOLIDAY_COLUMNS, rows(), batch_size=4)
+
+    assert not Holiday.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_error_midway_rolls_back_every_earlier_batch() -> None:
+    rows = [*_holidays(1, 12), (3, date(2031, 1, 1), "Duplicate id")]
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        bulk_insert("org_holiday", HOLIDAY_COLUMNS, rows, batch_size=5)
+
+    assert not Holiday.objects.exists()
+
+
+@pytest.mark.django_db
+def test_ids_continue_after_explicit_ids_once_sequences_are_reset() -> None:
+    with transaction.atomic():
+        bulk_insert("org_holiday", HOLIDAY_COLUMNS, _holidays(1000, 3))
+        reset_sequences(["org_holiday"])
+
+    created = Holiday.objects.create(date=date(2031, 7, 4), name="After the load")
+
+    assert created.pk == 1003
+    assert next_id("org_holiday") == 1004
+
+
+@pytest.mark.django_db
+def test_reset_sequences_restarts_an_emptied_table_at_one() -> None:
+    for n in range(3):
+        Holiday.objects.create(date=date(2032, 1, 1 + n), name=f"Old {n}")
+    Holiday.objects.all().delete()
+
+    reset_sequences(["org_holiday"])
+
+    assert Holiday.objects.create(date=date(2032, 2, 1), name="Fresh").pk == 1
+
+
+@pytest.mark.django_db
+def test_deferred_indexes_rebuilds_every_index_and_foreign_key() -> None:
+    before = _index_names("crm_activity")
+
+    with transaction.atomic(), deferred_indexes(["crm_activity"]):
+        during = _index_names("crm_activity")
+
+    assert "activity_owner_day_kind" in before and "activity_owner_day_kind" not in during
+    assert "activity_unique_external_id" in during  # unique indexes keep guarding the load
+    assert _index_names("crm_activity") == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dangling_foreign_key_loaded_without_indexes_is_still_refused() -> None:
+    at = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
+    row = (1, "call", 999_999, None, None, at, date(2026, 1, 5), "", None, "", "", "")
+
+    with (
+        pytest.raises(IntegrityError),
+        transaction.atomic(),
+        deferred_indexes(["crm_activity"]),
+    ):
+        bulk_insert("crm_activity", ACTIVITY_COLUMNS, [row])
+
+    assert not Activity.objects.exists()
