@@ -24,7 +24,7 @@ def run_attain(*args: str, env: dict[str, str] | None = None) -> subprocess.Comp
     base = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith("ATTAIN_") and k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
+        if not k.startswith(("ATTAIN_", "DJANGO_")) and k != "DATABASE_URL"
     }
     return subprocess.run(
         [sys.executable, "-m", "attain.cli.main", *args],
