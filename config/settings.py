@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "attain.audit",
     "attain.org",
     "attain.crm",
+    "attain.metrics",
     "attain.demo",
     "attain.web",
 ]

@@ -8,7 +8,7 @@ import os
 
 os.environ.setdefault("ATTAIN_DEBUG", "1")
 
-from config.settings import *  # noqa: E402, F403
+from config.settings import *  # noqa: F403
 
 # Hashing with production strength costs ~0.3 s a login; tests create many.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,9 +1,9 @@
 """CRM records: accounts, products, pipelines, stages, deals with stage history, activities, leads.
 
 Money columns are Decimal(18, 2); a deal keeps its amount in its own currency and in the base
-currency at the rate stored on the deal. `closed_on` and `occurred_on` are the organisation-local
-dates of the timestamps, maintained by the services and bulk loaders, so that per-day figures
-bucket by a stored date instead of converting time zones in SQL.
+currency at the rate stored on the deal. `created_on`, `closed_on` and `occurred_on` are the
+organisation-local dates of the timestamps, maintained by the services and bulk loaders, so that
+per-day figures bucket by a stored date instead of converting time zones in SQL.
 """
 
 from __future__ import annotations
@@ -224,6 +224,7 @@ class Deal(models.Model):
         null=True, blank=True, help_text="Override of the stage's default probability (percent)"
     )
     created_at = models.DateTimeField()
+    created_on = models.DateField(editable=False)
     expected_close_date = models.DateField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_on = models.DateField(null=True, blank=True, editable=False)
@@ -270,7 +271,7 @@ class Deal(models.Model):
         ]
         indexes = [
             models.Index(fields=["owner", "status"], name="deal_owner_status"),
-            models.Index(fields=["owner", "created_at"], name="deal_owner_created"),
+            models.Index(fields=["owner", "created_on"], name="deal_owner_created_on"),
             # Closed-deal KPIs (win rate, revenue, cycle) scan by close date; partial and covering
             # so the planner does not pick the owner FK index and filter afterwards.
             models.Index(
@@ -397,6 +398,7 @@ class Lead(models.Model):
     email = models.EmailField(blank=True)
     source = models.CharField(max_length=50)
     created_at = models.DateTimeField()
+    created_on = models.DateField(editable=False)
     owner = models.ForeignKey(
         Person,
         null=True,
@@ -434,7 +436,7 @@ class Lead(models.Model):
                 name="lead_unique_external_id",
             ),
         ]
-        indexes = [models.Index(fields=["owner", "created_at"], name="lead_owner_created")]
+        indexes = [models.Index(fields=["owner", "created_on"], name="lead_owner_created_on")]
 
     def __str__(self) -> str:
         return self.name

@@ -35,6 +35,7 @@ from attain.crm.models import (
     Product,
     Stage,
 )
+from attain.metrics.engine.rollups import rollup_refresh
 from attain.org.models import Organisation, Person, Territory
 from attain.org.selectors import org_time_zone, organisation_get
 
@@ -273,6 +274,7 @@ def deal_create(
         stage=stage,
         probability=probability,
         created_at=created_at,
+        created_on=local_date(created_at, tz),
         expected_close_date=expected_close_date,
         next_step=next_step,
         next_step_date=next_step_date,
@@ -292,8 +294,14 @@ def deal_create(
         changed_at=created_at,
         changed_by=actor if actor is not None and actor.pk else None,
     )
+    rollup_refresh(person_id=deal.owner_id, days=_deal_days(deal))
     audit_log(actor=actor, instance=deal, action=Action.CREATE, changes=created_changes(deal))
     return deal
+
+
+def _deal_days(deal: Deal) -> set[date]:
+    """The days whose rollup facts a deal contributes to (created, and closed if closed)."""
+    return {day for day in (deal.created_on, deal.closed_on) if day is not None}
 
 
 @transaction.atomic
@@ -337,6 +345,10 @@ def deal_change_stage(
         deal.closed_on = local_date(when, org_time_zone())
         deal.lost_reason = lost_reason if deal.status == DealStatus.LOST else ""
     deal.save()
+    rollup_refresh(
+        person_id=deal.owner_id,
+        days={d for d in (before["closed_on"], deal.closed_on) if d is not None},
+    )
     DealStageChange.objects.create(
         deal=deal,
         from_stage=previous_stage,
@@ -407,6 +419,7 @@ def deal_update(*, actor: Actor, deal: Deal, **values: Any) -> Deal:
         deal.exchange_rate = rate
         deal.amount_base = to_base(deal.amount, rate, org.base_currency)
     deal.save()
+    rollup_refresh(person_id=deal.owner_id, days=_deal_days(deal))
     audit_log(
         actor=actor,
         instance=deal,
@@ -462,6 +475,7 @@ def activity_log(
         Deal.objects.filter(pk=deal.pk, last_activity_at__lt=occurred_at).update(
             last_activity_at=occurred_at
         )
+    rollup_refresh(person_id=owner.pk, days={activity.occurred_on})
     audit_log(
         actor=actor, instance=activity, action=Action.CREATE, changes=created_changes(activity)
     )
@@ -487,12 +501,15 @@ def lead_create(
         name=name.strip(),
         source=source.strip() or "unknown",
         created_at=_aware(created_at, "created_at"),
+        created_on=local_date(created_at, org_time_zone()),
         owner=owner,
         company=company.strip(),
         email=email.strip(),
         external_id=external_id,
         source_system=source_system,
     )
+    if owner is not None:
+        rollup_refresh(person_id=owner.pk, days={lead.created_on})
     audit_log(actor=actor, instance=lead, action=Action.CREATE, changes=created_changes(lead))
     return lead
 

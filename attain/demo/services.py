@@ -67,6 +67,9 @@ from attain.demo.profiles import (
     demo_plan,
     stream_seed,
 )
+from attain.demo.targets import demo_targets_create
+from attain.metrics.engine.rollups import rollup_rebuild
+from attain.metrics.models import NodeDay, PersonDay, Target
 from attain.org.models import (
     Holiday,
     Organisation,
@@ -85,6 +88,9 @@ FLUSH_ROWS: Final = 50_000
 
 # Every org/CRM model, children before parents: the order a wipe must delete in.
 WIPE_ORDER: Final[tuple[type[models.Model], ...]] = (
+    Target,
+    NodeDay,
+    PersonDay,
     Lead,
     Activity,
     DealStageChange,
@@ -241,6 +247,16 @@ def demo_generate(
         ctx = _context(plan)
         with deferred_indexes([_table(m) for m in BULK_MODELS]):
             counts.update(_load_big_tables(plan, ctx, progress=progress))
+        rollups = rollup_rebuild()
+        counts[_table(PersonDay)] = rollups.person_days
+        counts[_table(NodeDay)] = rollups.node_days
+        current_year = int(plan.current_year.fiscal_year or 0)
+        counts[_table(Target)] = demo_targets_create(
+            calendar=plan.calendar,
+            first_year=current_year - 2,
+            last_year=current_year,
+            stamp=timezone.now(),
+        )
         note = f"demo data, seed {seed}"
         details = {"size": size, "as_of": plan.as_of.isoformat()}
         audited: tuple[type[models.Model], ...] = (
@@ -249,6 +265,7 @@ def demo_generate(
             TeamMembership,
             TerritoryAssignment,
             *BULK_MODELS,
+            Target,
         )
         for model in audited:
             audit_bulk(

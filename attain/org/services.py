@@ -21,6 +21,7 @@ from attain.audit.services import Action, Actor, audit_log, created_changes, dif
 from attain.core.errors import ValidationFailed
 from attain.core.money import MoneyError, validate_currency
 from attain.core.periods import PeriodType, WeekRule, YearNaming
+from attain.metrics.engine.rollups import rollup_refresh
 from attain.org.models import (
     Holiday,
     Organisation,
@@ -204,6 +205,7 @@ def person_update(*, actor: Actor, person: Person, **values: Any) -> Person:
         TeamMembership.objects.filter(person=person, end_date__isnull=True).update(
             end_date=cleaned["leave_date"]
         )
+        rollup_refresh(person_id=person.pk, since=cleaned["leave_date"])
     audit_log(actor=actor, instance=person, action=Action.UPDATE, changes=diff(before, cleaned))
     return person
 
@@ -333,6 +335,7 @@ def membership_start(
     membership = TeamMembership.objects.create(
         person=person, team=team, start_date=start_date, end_date=person.leave_date
     )
+    rollup_refresh(person_id=person.pk, since=start_date)
     audit_log(
         actor=actor,
         instance=membership,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -22,6 +23,7 @@ def _deal(owner: Person, stage: Stage, **overrides: object) -> Deal:
         "amount_base": Decimal("100.00"),
         "stage": stage,
         "created_at": berlin(2026, 1, 5, 9),
+        "created_on": date(2026, 1, 5),
         "stage_entered_at": berlin(2026, 1, 5, 9),
         "status": DealStatus.OPEN,
     }
@@ -95,6 +97,7 @@ def test_a_converted_lead_needs_its_conversion_time(alice: Person) -> None:
         name="Lead",
         source="web",
         created_at=berlin(2026, 1, 1),
+        created_on=date(2026, 1, 1),
         owner=alice,
         status=LeadStatus.CONVERTED,
     )
@@ -106,6 +109,7 @@ def test_a_lead_cannot_convert_before_it_was_created(alice: Person) -> None:
         name="Lead",
         source="web",
         created_at=berlin(2026, 1, 2),
+        created_on=date(2026, 1, 2),
         owner=alice,
         status=LeadStatus.CONVERTED,
         converted_at=berlin(2026, 1, 1),

@@ -50,7 +50,7 @@ from attain.demo.generator import (
 from attain.demo.profiles import Archetype, DemoPlan, demo_plan
 from attain.demo.selectors import demo_content_hash
 from attain.demo.services import DemoSummary, demo_generate, demo_reset
-from attain.org.models import Holiday, Organisation, Person, Role, TeamMembership
+from attain.org.models import Holiday, Organisation, Person, Role, Team, TeamMembership
 from attain.org.selectors import fiscal_calendar, team_get, team_members_on
 
 AS_OF = date(2026, 11, 23)
@@ -211,6 +211,27 @@ def test_one_audit_entry_per_bulk_loaded_table(demo: DemoSummary) -> None:
     tables = {e.content_type.model_class()._meta.db_table for e in entries}
     assert {"crm_account", "crm_deal", "crm_dealstagechange", "crm_activity", "crm_lead"} <= tables
     assert entries.count() == len(tables)
+
+
+@pytest.mark.django_db
+def test_demo_rollups_match_the_raw_records(demo: DemoSummary) -> None:
+    from attain.metrics.engine.rollups import rollup_verify
+
+    assert demo.counts["metrics_personday"] > 0
+    assert rollup_verify(samples=25, seed=11) == []
+
+
+@pytest.mark.django_db
+def test_every_rep_team_and_the_company_has_quarterly_revenue_targets(demo: DemoSummary) -> None:
+    from attain.metrics.models import Target
+
+    revenue = Target.objects.filter(kpi="revenue_won")
+    reps_with_targets = revenue.filter(subject_kind="person").values("person").distinct()
+    assert reps_with_targets.count() == Person.objects.filter(role=Role.REP).count()
+    teams = Team.objects.count()
+    assert revenue.filter(subject_kind="team").values("team").distinct().count() == teams - 1
+    assert revenue.filter(subject_kind="company").count() == 12  # three fiscal years
+    assert Target.objects.filter(kpi="calls", subject_kind="company").count() == 36
 
 
 def test_bulk_column_lists_cover_every_model_column() -> None:

@@ -1,0 +1,431 @@
+"""The quantities KPI formulas are made of, for one subject and period, each computed once.
+
+Additive facts come from the rollups in one query; everything that cannot be summed from daily
+facts (medians, distinct customers, point-in-time pipeline, follow-up windows, stage history) is
+computed from the raw records, attributed to the subject by the owner's team on the record's day.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import cached_property
+from typing import Any
+
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, Greatest
+
+from attain.core.periods import Period, local_date
+from attain.crm.models import (
+    Activity,
+    ActivityKind,
+    Deal,
+    DealStageChange,
+    DealStatus,
+    ForecastCategory,
+    Stage,
+)
+from attain.metrics.engine.context import MetricsContext
+from attain.metrics.engine.facts import FACT_NAMES, MONEY_FACTS
+from attain.metrics.engine.subjects import Subject, attributed
+from attain.metrics.models import NodeDay, PersonDay, Target
+from attain.org.models import Team
+
+Number = Decimal | int
+
+
+def fact_queryset(subject: Subject, start: date, end: date) -> QuerySet[Any]:
+    """The rollup rows that hold the subject's daily facts in [start, end)."""
+    if subject.kind == "person":
+        return PersonDay.objects.filter(person=subject.person_id, day__gte=start, day__lt=end)
+    node_id = subject.team_id
+    if subject.kind == "company":
+        node_id = Team.objects.filter(parent__isnull=True).values_list("id", flat=True).first()
+        if node_id is None:  # no tree yet: every person-day is the company's
+            return PersonDay.objects.filter(day__gte=start, day__lt=end)
+    return NodeDay.objects.filter(node_id=node_id, day__gte=start, day__lt=end)
+
+
+def sum_facts(queryset: QuerySet[Any]) -> dict[str, Number]:
+    totals = queryset.aggregate(**{name: Sum(name) for name in FACT_NAMES})
+    return {name: _zero_if_none(name, totals[name]) for name in FACT_NAMES}
+
+
+def _zero_if_none(name: str, value: Number | None) -> Number:
+    if value is None:
+        return Decimal("0.00") if name in MONEY_FACTS else 0
+    return value
+
+
+@dataclass
+class OpenDeal:
+    id: int
+    amount: Decimal
+    probability: int
+    stage_id: int
+    created_at: datetime
+    expected_close_date: date | None
+
+
+class Measures:
+    """Lazy, cached measures for one (subject, period); `facts` may be preloaded in bulk."""
+
+    def __init__(
+        self,
+        subject: Subject,
+        period: Period,
+        ctx: MetricsContext,
+        *,
+        facts: dict[str, Number] | None = None,
+    ) -> None:
+        self.subject = subject
+        self.period = period
+        self.ctx = ctx
+        self._facts = facts
+        self._targets: dict[str, Decimal | None] = {}
+
+    # ------------------------------------------------------------------ facts and calendar
+
+    def fact(self, name: str) -> Number:
+        if self._facts is None:
+            self._facts = sum_facts(fact_queryset(self.subject, self.period.start, self.period.end))
+        return self._facts[name]
+
+    def facts_sum(self, *names: str) -> Number:
+        return sum((self.fact(n) for n in names), start=0)
+
+    @cached_property
+    def working_days(self) -> int:
+        return self.ctx.calendar.working_days(self.period)
+
+    @cached_property
+    def working_days_elapsed(self) -> int:
+        return self.ctx.calendar.working_days_elapsed(self.period, self.ctx.today)
+
+    @cached_property
+    def as_of(self) -> datetime:
+        return self.ctx.as_of(self.period)
+
+    @cached_property
+    def as_of_day(self) -> date:
+        return local_date(self.as_of, self.ctx.tz)
+
+    def target(self, kpi_key: str) -> Decimal | None:
+        if kpi_key not in self._targets:
+            self._targets[kpi_key] = target_for(kpi_key, self.subject, self.period)
+        return self._targets[kpi_key]
+
+    # ------------------------------------------------------------------ closed deals (raw)
+
+    def won_deals(self) -> QuerySet[Deal]:
+        deals = Deal.objects.filter(
+            status=DealStatus.WON, closed_on__gte=self.period.start, closed_on__lt=self.period.end
+        )
+        return attributed(deals, self.subject, owner="owner", day="closed_on")
+
+    @cached_property
+    def won_cycle_days(self) -> list[int]:
+        return [
+            (closed_on - created_on).days
+            for closed_on, created_on in self.won_deals().values_list("closed_on", "created_on")
+            if closed_on is not None
+        ]
+
+    @cached_property
+    def median_cycle_days(self) -> Decimal | None:
+        days = self.won_cycle_days
+        return Decimal(str(statistics.median(days))) if days else None
+
+    @cached_property
+    def customers_won(self) -> tuple[Decimal, int]:
+        """Revenue of won deals that have an account, and how many distinct accounts."""
+        row = (
+            self.won_deals()
+            .filter(account__isnull=False)
+            .aggregate(revenue=Sum("amount_base"), accounts=Count("account_id", distinct=True))
+        )
+        return row["revenue"] or Decimal("0.00"), row["accounts"] or 0
+
+    @cached_property
+    def new_customers(self) -> int:
+        """Accounts whose first-ever won deal closed in the period (by the subject)."""
+        earlier = Deal.objects.filter(
+            account_id=OuterRef("account_id"), status=DealStatus.WON
+        ).filter(
+            Q(closed_at__lt=OuterRef("closed_at"))
+            | Q(closed_at=OuterRef("closed_at"), id__lt=OuterRef("id"))
+        )
+        firsts = self.won_deals().filter(account__isnull=False).exclude(Exists(earlier))
+        return firsts.values("account_id").distinct().count()
+
+    @cached_property
+    def lifetime_customers(self) -> tuple[Decimal, int]:
+        """All revenue the subject ever won up to the period end, and from how many accounts."""
+        deals = Deal.objects.filter(
+            status=DealStatus.WON, closed_on__lt=self.period.end, account__isnull=False
+        )
+        row = attributed(deals, self.subject, owner="owner", day="closed_on").aggregate(
+            revenue=Sum("amount_base"), accounts=Count("account_id", distinct=True)
+        )
+        return row["revenue"] or Decimal("0.00"), row["accounts"] or 0
+
+    @cached_property
+    def trailing_year_purchases(self) -> tuple[int, int]:
+        """Won deals and distinct customer accounts in the 365 days before the period end."""
+        deals = Deal.objects.filter(
+            status=DealStatus.WON,
+            closed_on__gte=self.period.end - timedelta(days=365),
+            closed_on__lt=self.period.end,
+            account__isnull=False,
+        )
+        row = attributed(deals, self.subject, owner="owner", day="closed_on").aggregate(
+            deals=Count("id"), accounts=Count("account_id", distinct=True)
+        )
+        return row["deals"] or 0, row["accounts"] or 0
+
+    # ------------------------------------------------------------------ open pipeline (raw)
+
+    def open_deals_queryset(self) -> QuerySet[Deal]:
+        """Deals open at the as-of moment, attributed by the owner's team on that day."""
+        at = self.as_of
+        if self.ctx.is_live(self.period):
+            deals = Deal.objects.filter(status=DealStatus.OPEN, created_at__lt=at)
+        else:
+            deals = Deal.objects.filter(created_at__lt=at).filter(
+                Q(closed_at__isnull=True) | Q(closed_at__gte=at)
+            )
+        return attributed(deals, self.subject, owner="owner", day=self.as_of_day)
+
+    @cached_property
+    def open_deals(self) -> list[OpenDeal]:
+        deals = self.open_deals_queryset()
+        if self.ctx.is_live(self.period):
+            rows = deals.values_list(
+                "id",
+                "amount_base",
+                "probability",
+                "stage_id",
+                "stage__default_probability",
+                "created_at",
+                "expected_close_date",
+            )
+        else:
+            stage_then = (
+                DealStageChange.objects.filter(deal_id=OuterRef("id"), changed_at__lt=self.as_of)
+                .order_by("-changed_at", "-id")
+                .values("to_stage_id")[:1]
+            )
+            prob_then = Stage.objects.filter(id=OuterRef("stage_then")).values(
+                "default_probability"
+            )[:1]
+            rows = (
+                deals.annotate(stage_then=Subquery(stage_then))
+                .annotate(prob_then=Subquery(prob_then))
+                .values_list(
+                    "id",
+                    "amount_base",
+                    "probability",
+                    "stage_then",
+                    "prob_then",
+                    "created_at",
+                    "expected_close_date",
+                )
+            )
+        return [
+            OpenDeal(
+                id=pk,
+                amount=amount,
+                probability=override if override is not None else (default or 0),
+                stage_id=stage_id,
+                created_at=created_at,
+                expected_close_date=close_date,
+            )
+            for pk, amount, override, stage_id, default, created_at, close_date in rows
+        ]
+
+    @cached_property
+    def pipeline_value(self) -> Decimal:
+        return sum((d.amount for d in self.open_deals), start=Decimal("0.00"))
+
+    @cached_property
+    def weighted_pipeline(self) -> Decimal:
+        total = sum((d.amount * d.probability for d in self.open_deals), start=Decimal(0))
+        return (total / 100).quantize(Decimal("0.01"))
+
+    @cached_property
+    def pipeline_due_in_period(self) -> Decimal:
+        return sum(
+            (
+                d.amount
+                for d in self.open_deals
+                if d.expected_close_date is not None and self.period.contains(d.expected_close_date)
+            ),
+            start=Decimal("0.00"),
+        )
+
+    @cached_property
+    def deal_age_by_stage(self) -> dict[int, list[int]]:
+        """Ages in days (as-of day minus local created day) of open deals, per stage id."""
+        ages: dict[int, list[int]] = defaultdict(list)
+        for deal in self.open_deals:
+            ages[deal.stage_id].append(
+                (self.as_of_day - local_date(deal.created_at, self.ctx.tz)).days
+            )
+        return dict(ages)
+
+    # ------------------------------------------------------------------ pipeline health (now)
+
+    def current_open_deals(self) -> QuerySet[Deal]:
+        """Open deals right now (health flags describe the present, whatever the period)."""
+        deals = Deal.objects.filter(status=DealStatus.OPEN)
+        return attributed(deals, self.subject, owner="owner", day=self.ctx.today)
+
+    def stalled_deals_queryset(self) -> QuerySet[Deal]:
+        last_touch = Greatest(Coalesce("last_activity_at", "stage_entered_at"), "stage_entered_at")
+        condition = Q(pk__in=[])
+        for stage_id, days in Stage.objects.values_list("id", "stall_after_days"):
+            condition |= Q(stage_id=stage_id, last_touch__lt=self.ctx.now - timedelta(days=days))
+        return self.current_open_deals().alias(last_touch=last_touch).filter(condition)
+
+    def missing_next_step_queryset(self) -> QuerySet[Deal]:
+        return self.current_open_deals().filter(next_step="")
+
+    def past_close_date_queryset(self) -> QuerySet[Deal]:
+        return self.current_open_deals().filter(expected_close_date__lt=self.ctx.today)
+
+    def no_recent_activity_queryset(self) -> QuerySet[Deal]:
+        cutoff = self.ctx.now - timedelta(days=self.ctx.settings.no_activity_days)
+        return self.current_open_deals().filter(
+            Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=cutoff)
+        )
+
+    @cached_property
+    def health_counts(self) -> dict[str, int]:
+        """Open deals now and how many carry each data-quality flag, in one query."""
+        cutoff = self.ctx.now - timedelta(days=self.ctx.settings.no_activity_days)
+        return self.current_open_deals().aggregate(
+            open=Count("id"),
+            no_next_step=Count("id", filter=Q(next_step="")),
+            past_close=Count("id", filter=Q(expected_close_date__lt=self.ctx.today)),
+            no_recent_activity=Count(
+                "id", filter=Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=cutoff)
+            ),
+        )
+
+    @cached_property
+    def stalled_count(self) -> int:
+        return self.stalled_deals_queryset().count()
+
+    # ------------------------------------------------------------------ activities (raw)
+
+    def quotes_queryset(self) -> QuerySet[Activity]:
+        quotes = Activity.objects.filter(
+            kind=ActivityKind.QUOTE,
+            occurred_on__gte=self.period.start,
+            occurred_on__lt=self.period.end,
+        )
+        return attributed(quotes, self.subject, owner="owner", day="occurred_on")
+
+    @cached_property
+    def quotes_followed_up(self) -> tuple[int, int]:
+        """(quotes with a follow-up within N days on the same deal or account, all quotes)."""
+        window = timedelta(days=self.ctx.settings.follow_up_days)
+        follow_ups = Activity.objects.filter(
+            kind=ActivityKind.FOLLOW_UP,
+            occurred_at__gt=OuterRef("occurred_at"),
+            occurred_at__lte=ExpressionWrapper(
+                OuterRef("occurred_at") + Value(window), output_field=DateTimeField()
+            ),
+        )
+        followed = Exists(follow_ups.filter(deal_id=OuterRef("deal_id"))) | (
+            Q(deal_id__isnull=True) & Exists(follow_ups.filter(account_id=OuterRef("account_id")))
+        )
+        row = self.quotes_queryset().aggregate(
+            total=Count("id"), followed=Count("id", filter=followed)
+        )
+        return row["followed"] or 0, row["total"] or 0
+
+    # ------------------------------------------------------------------ stage history (raw)
+
+    @cached_property
+    def stage_steps(self) -> list[StageStep]:
+        """For each open stage: deals that entered it in the period, and how many moved on."""
+        stages = list(
+            Stage.objects.filter(pipeline__is_default=True)
+            .order_by("position")
+            .values("id", "name", "position", "forecast_category")
+        )
+        if not stages:
+            return []
+        position = {s["id"]: s["position"] for s in stages}
+        lost = {s["id"] for s in stages if s["forecast_category"] == ForecastCategory.CLOSED_LOST}
+        entered = DealStageChange.objects.filter(
+            changed_at__gte=self.period.start_at(self.ctx.tz),
+            changed_at__lt=self.period.end_at(self.ctx.tz),
+            to_stage_id__in=list(position),
+        )
+        # Attributed by the owner's team at the as-of day: a change has no stored local date.
+        entered = attributed(entered, self.subject, owner="deal__owner", day=self.as_of_day)
+        entries = list(entered.values_list("deal_id", "to_stage_id"))
+        deal_ids = {deal_id for deal_id, _ in entries}
+        furthest: dict[int, int] = defaultdict(int)
+        for deal_id, stage_id in DealStageChange.objects.filter(
+            deal_id__in=deal_ids, changed_at__lt=self.as_of
+        ).values_list("deal_id", "to_stage_id"):
+            if stage_id in position and stage_id not in lost:
+                furthest[deal_id] = max(furthest[deal_id], position[stage_id])
+        steps: list[StageStep] = []
+        for stage in stages:
+            if stage["forecast_category"] in (
+                ForecastCategory.CLOSED_WON,
+                ForecastCategory.CLOSED_LOST,
+            ):
+                continue
+            deals = {d for d, s in entries if s == stage["id"]}
+            advanced = sum(1 for d in deals if furthest.get(d, 0) > stage["position"])
+            steps.append(StageStep(stage["name"], len(deals), advanced))
+        return steps
+
+
+@dataclass(frozen=True)
+class StageStep:
+    stage: str
+    entered: int
+    advanced: int
+
+
+def target_for(kpi_key: str, subject: Subject, period: Period) -> Decimal | None:
+    """The subject's target for exactly this period, or the sum of targets that tile it."""
+    targets = Target.objects.filter(kpi=kpi_key, subject_kind=subject.kind)
+    if subject.kind == "person":
+        targets = targets.filter(person=subject.person_id)
+    elif subject.kind == "team":
+        targets = targets.filter(team=subject.team_id)
+    exact = targets.filter(period_start=period.start, period_end=period.end).first()
+    if exact is not None:
+        return exact.value
+    inside = list(
+        targets.filter(period_start__gte=period.start, period_end__lte=period.end)
+        .order_by("period_start", "period_end")
+        .values_list("period_start", "period_end", "value")
+    )
+    cursor, total = period.start, Decimal("0.00")
+    for start, end, value in inside:
+        if start != cursor:
+            return None
+        cursor, total = end, total + value
+    return total if inside and cursor == period.end else None

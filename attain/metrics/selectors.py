@@ -1,0 +1,383 @@
+"""Reading KPIs: value with target, pace, status and comparisons; trends; leaderboards; records.
+
+This is the one door to every figure in Attain (dashboards, the CLI, later alerts and pay).
+"""
+
+from __future__ import annotations
+
+import bisect
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q, Sum
+
+from attain.core.errors import NotFound
+from attain.core.periods import Period, PeriodError, PeriodKind
+from attain.metrics.definitions.catalog import CATALOG, KPIS, Aggregation, Direction, Kpi, StepValue
+from attain.metrics.engine.context import MetricsContext
+from attain.metrics.engine.facts import FACT_NAMES
+from attain.metrics.engine.measures import Measures, Number, fact_queryset, sum_facts
+from attain.metrics.engine.records import records_for
+from attain.metrics.engine.subjects import Subject
+from attain.metrics.models import PersonDay
+from attain.org.models import Person, Role, Team, TeamMembership
+
+
+class Status:
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    BEHIND = "behind"
+
+
+def kpi_get(key: str) -> Kpi:
+    """The declared KPI, or NotFound naming the closest keys."""
+    kpi = KPIS.get(key.strip().lower())
+    if kpi is None:
+        close = difflib.get_close_matches(key.strip().lower(), list(KPIS), n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise NotFound(f"No KPI is named {key!r}.{hint} `attain kpi list` shows them all.")
+    return kpi
+
+
+def kpi_catalog() -> tuple[Kpi, ...]:
+    return CATALOG
+
+
+@dataclass(frozen=True)
+class KpiValue:
+    kpi: Kpi
+    subject: Subject
+    period: Period
+    value: Decimal | None
+    target: Decimal | None
+    pace: Decimal | None
+    projected: Decimal | None
+    status: str | None
+    previous: Decimal | None
+    last_year: Decimal | None
+    breakdown: tuple[StepValue, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: decimals as strings, so money keeps its cents exactly."""
+
+        def text(value: Decimal | None) -> str | None:
+            return None if value is None else format(value, "f")
+
+        data: dict[str, Any] = {
+            "kpi": self.kpi.key,
+            "subject": self.subject.spec,
+            "period": {
+                "label": self.period.label,
+                "start": self.period.start.isoformat(),
+                "end": self.period.end.isoformat(),
+            },
+            "value": text(self.value),
+            "unit": self.kpi.unit.value,
+            "target": text(self.target),
+            "pace": text(self.pace),
+            "projected": text(self.projected),
+            "status": self.status,
+            "previous": text(self.previous),
+            "last_year": text(self.last_year),
+        }
+        if self.breakdown:
+            data["breakdown"] = [
+                {
+                    "label": step.label,
+                    "value": text(step.value),
+                    "count": step.count,
+                    "rate": text(step.rate.quantize(Decimal("0.0001")) if step.rate else None),
+                }
+                for step in self.breakdown
+            ]
+        return data
+
+
+def _evaluate(kpi: Kpi, measures: Measures) -> Decimal | None:
+    return kpi.quantize(kpi.compute(measures))
+
+
+def _status(
+    kpi: Kpi, value: Decimal | None, pace: Decimal | None, ctx: MetricsContext
+) -> str | None:
+    if value is None or pace is None:
+        return None
+    if kpi.direction is Direction.HIGHER:
+        if pace == 0:
+            return Status.ON_TRACK
+        score = value / pace
+    else:
+        score = Decimal(1) if value == 0 else pace / value
+    if score >= ctx.settings.on_track:
+        return Status.ON_TRACK
+    if score >= ctx.settings.at_risk:
+        return Status.AT_RISK
+    return Status.BEHIND
+
+
+def _elapsed_share(measures: Measures) -> Decimal | None:
+    if not measures.working_days:
+        return None
+    return Decimal(measures.working_days_elapsed) / Decimal(measures.working_days)
+
+
+def _target_pace_projection(
+    kpi: Kpi, value: Decimal | None, measures: Measures
+) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+    """(target, pace, projected) as the KPI's nature allows."""
+    share = _elapsed_share(measures)
+    if kpi.target_key is not None:  # a ratio to another KPI's target: the target is 100 %
+        if measures.target(kpi.target_key) is None:
+            return None, None, None
+        pace = kpi.quantize(share) if share is not None else None
+        projected = kpi.quantize(value / share) if value is not None and share else None
+        return Decimal(1), pace, projected
+    target = measures.target(kpi.key)
+    if kpi.aggregation is Aggregation.SUM:
+        pace = kpi.quantize(target * share) if target is not None and share is not None else None
+        projected = kpi.quantize(value / share) if value is not None and share else None
+        return target, pace, projected
+    return target, target, None
+
+
+def kpi_value(
+    *,
+    key: str,
+    subject: Subject,
+    period: Period,
+    ctx: MetricsContext | None = None,
+    comparisons: bool = True,
+) -> KpiValue:
+    """One KPI for one subject and period, with target, pace, status and comparisons."""
+    return kpi_values(keys=[key], subject=subject, period=period, ctx=ctx, comparisons=comparisons)[
+        0
+    ]
+
+
+def kpi_values(
+    *,
+    keys: list[str],
+    subject: Subject,
+    period: Period,
+    ctx: MetricsContext | None = None,
+    comparisons: bool = True,
+) -> list[KpiValue]:
+    """Several KPIs for one subject and period, sharing one read of the rollups."""
+    ctx = ctx or MetricsContext.load()
+    kpis = [kpi_get(key) for key in keys]
+    measures = Measures(subject, period, ctx)
+    previous = last_year = None
+    if comparisons:
+        previous = _shifted(ctx.calendar.previous, subject, period, ctx)
+        last_year = _shifted(ctx.calendar.same_period_last_year, subject, period, ctx)
+    results = []
+    for kpi in kpis:
+        value = _evaluate(kpi, measures)
+        target, pace, projected = _target_pace_projection(kpi, value, measures)
+        if not kpi.pace:
+            pace = target if kpi.target_key is None else pace
+        results.append(
+            KpiValue(
+                kpi=kpi,
+                subject=subject,
+                period=period,
+                value=value,
+                target=target,
+                pace=pace,
+                projected=projected,
+                status=_status(kpi, value, pace, ctx),
+                previous=_evaluate(kpi, previous) if previous is not None else None,
+                last_year=_evaluate(kpi, last_year) if last_year is not None else None,
+                breakdown=tuple(kpi.breakdown(measures)) if kpi.breakdown else (),
+            )
+        )
+    return results
+
+
+def _shifted(
+    shift: Callable[[Period], Period], subject: Subject, period: Period, ctx: MetricsContext
+) -> Measures | None:
+    """Measures for the comparison period, or None when the calendar has no such period."""
+    try:
+        return Measures(subject, shift(period), ctx)
+    except PeriodError:
+        return None
+
+
+# ----------------------------------------------------------------------------- trends
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    period: Period
+    value: Decimal | None
+
+
+def kpi_trend(
+    *,
+    key: str,
+    subject: Subject,
+    period: Period,
+    grain: PeriodKind,
+    ctx: MetricsContext | None = None,
+) -> list[TrendPoint]:
+    """The KPI for each fiscal week, month or quarter of the period (clipped at its edges)."""
+    ctx = ctx or MetricsContext.load()
+    kpi = kpi_get(key)
+    buckets = ctx.calendar.subperiods(period, grain)
+    if not kpi.from_rollups_only:
+        return [TrendPoint(p, _evaluate(kpi, Measures(subject, p, ctx))) for p in buckets]
+    starts = [p.start for p in buckets]
+    totals: list[dict[str, Number]] = [_zero_facts() for _ in buckets]
+    rows = (
+        fact_queryset(subject, period.start, period.end)
+        .values("day")
+        .annotate(**{f"s_{name}": Sum(name) for name in kpi.facts})
+        .order_by()
+    )
+    for row in rows:
+        index = bisect.bisect_right(starts, row["day"]) - 1
+        for name in kpi.facts:
+            totals[index][name] += row[f"s_{name}"] or 0
+    return [
+        TrendPoint(p, _evaluate(kpi, Measures(subject, p, ctx, facts=facts)))
+        for p, facts in zip(buckets, totals, strict=True)
+    ]
+
+
+def _zero_facts() -> dict[str, Number]:
+    return dict.fromkeys(FACT_NAMES, 0)
+
+
+# ----------------------------------------------------------------------------- leaderboards
+
+
+@dataclass(frozen=True)
+class LeaderboardRow:
+    rank: int | None
+    person_id: int
+    name: str
+    email: str
+    fte: Decimal
+    value: Decimal | None
+
+
+def _people_in_scope(period: Period, team: Team | None) -> list[Person]:
+    """Reps employed during the period; with a team, those in its subtree at some point in it."""
+    people = Person.objects.filter(role=Role.REP, hire_date__lt=period.end).filter(
+        Q(leave_date__isnull=True) | Q(leave_date__gt=period.start)
+    )
+    if team is not None:
+        member_ids = TeamMembership.objects.filter(
+            team__path__startswith=team.path, start_date__lt=period.end
+        ).filter(Q(end_date__isnull=True) | Q(end_date__gt=period.start))
+        people = people.filter(id__in=member_ids.values("person_id"))
+    return list(people.order_by("full_name"))
+
+
+def kpi_leaderboard(
+    *,
+    key: str,
+    period: Period,
+    team: Team | None = None,
+    limit: int | None = None,
+    ctx: MetricsContext | None = None,
+) -> list[LeaderboardRow]:
+    """Reps ranked by a KPI (best first; "no data" last, unranked)."""
+    ctx = ctx or MetricsContext.load()
+    kpi = kpi_get(key)
+    people = _people_in_scope(period, team)
+    values: dict[int, Decimal | None] = {}
+    if kpi.from_rollups_only:
+        rows = PersonDay.objects.filter(
+            day__gte=period.start, day__lt=period.end, person_id__in=[p.pk for p in people]
+        )
+        if team is not None:
+            rows = rows.filter(team__path__startswith=team.path)
+        facts_by_person: dict[int, dict[str, Number]] = {p.pk: _zero_facts() for p in people}
+        for row in (
+            rows.values("person_id")
+            .annotate(**{f"s_{name}": Sum(name) for name in kpi.facts})
+            .order_by()
+        ):
+            for name in kpi.facts:
+                facts_by_person[row["person_id"]][name] = row[f"s_{name}"] or 0
+        for person in people:
+            subject = Subject.for_person(person)
+            measures = Measures(subject, period, ctx, facts=facts_by_person[person.pk])
+            values[person.pk] = _evaluate(kpi, measures)
+    else:
+        for person in people:
+            values[person.pk] = _evaluate(kpi, Measures(Subject.for_person(person), period, ctx))
+    reverse = kpi.direction is Direction.HIGHER
+    ranked = sorted(
+        (p for p in people if values[p.pk] is not None),
+        key=lambda p: (-values[p.pk] if reverse else values[p.pk], p.full_name),  # type: ignore[operator]
+    )
+    unranked = [p for p in people if values[p.pk] is None]
+    rows_out: list[LeaderboardRow] = []
+    previous_value: Decimal | None = None
+    rank = 0
+    for position, person in enumerate(ranked, start=1):
+        if values[person.pk] != previous_value:
+            rank = position
+            previous_value = values[person.pk]
+        rows_out.append(
+            LeaderboardRow(
+                rank, person.pk, person.full_name, person.email, person.fte, values[person.pk]
+            )
+        )
+    rows_out += [LeaderboardRow(None, p.pk, p.full_name, p.email, p.fte, None) for p in unranked]
+    return rows_out[:limit] if limit else rows_out
+
+
+# ----------------------------------------------------------------------------- drill-down
+
+
+@dataclass(frozen=True)
+class RecordPage:
+    model: str
+    columns: tuple[str, ...]
+    rows: list[dict[str, Any]]
+    page: int
+    page_size: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def kpi_records(
+    *,
+    key: str,
+    subject: Subject,
+    period: Period,
+    page: int = 1,
+    page_size: int = 50,
+    ctx: MetricsContext | None = None,
+) -> RecordPage:
+    """The records behind a KPI value, one page at a time."""
+    ctx = ctx or MetricsContext.load()
+    kpi = kpi_get(key)
+    record_set = records_for(kpi.records, Measures(subject, period, ctx))
+    page = max(1, page)
+    offset = (page - 1) * page_size
+    rows = list(record_set.queryset.values(*record_set.columns)[offset : offset + page_size])
+    return RecordPage(
+        model=record_set.model,
+        columns=record_set.columns,
+        rows=rows,
+        page=page,
+        page_size=page_size,
+        total=record_set.queryset.count(),
+    )
+
+
+def facts_for(subject: Subject, start: date, end: date) -> dict[str, Number]:
+    """The subject's summed rollup facts in [start, end) (for verification and debugging)."""
+    return sum_facts(fact_queryset(subject, start, end))
