@@ -257,6 +257,8 @@ def deal_create(
         problems["closed_at"] = f"an open deal (stage {stage.name!r}) has no close time"
     if lost_reason and status != DealStatus.LOST:
         problems["lost_reason"] = "only a lost deal has a lost reason"
+    if closed_at is not None and closed_at < created_at:
+        problems["closed_at"] = "is before the deal was created"
     if problems:
         raise ValidationFailed(problems)
     tz = org_time_zone(org)
@@ -523,6 +525,8 @@ def lead_convert(*, actor: Actor, lead: Lead, deal: Deal, converted_at: datetime
         problems["status"] = "the lead is already converted"
     if converted_at < lead.created_at:
         problems["converted_at"] = "is before the lead was created"
+    if Lead.objects.filter(deal=deal).exclude(pk=lead.pk).exists():
+        problems["deal"] = f"deal {deal.pk} already came from another lead"
     if problems:
         raise ValidationFailed(problems)
     before = snapshot(lead, ["status", "converted_at", "deal_id"])

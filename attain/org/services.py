@@ -104,12 +104,25 @@ def organisation_configure(*, actor: Actor, **values: Any) -> Organisation:
         org = Organisation.objects.create(**cleaned)
         audit_log(actor=actor, instance=org, action=Action.CREATE, changes=created_changes(org))
         return org
+    if cleaned.get("time_zone", org.time_zone) != org.time_zone and _has_crm_records():
+        raise ValidationFailed(
+            {
+                "time_zone": "cannot change once deals, activities or leads exist: their local "
+                "dates and the KPI rollups were computed in the current zone"
+            }
+        )
     before = snapshot(org, cleaned)
     for field, value in cleaned.items():
         setattr(org, field, value)
     org.save()
     audit_log(actor=actor, instance=org, action=Action.UPDATE, changes=diff(before, cleaned))
     return org
+
+
+def _has_crm_records() -> bool:
+    from attain.crm.models import Activity, Deal, Lead  # crm depends on org, not the reverse
+
+    return Deal.objects.exists() or Activity.objects.exists() or Lead.objects.exists()
 
 
 @transaction.atomic
@@ -202,9 +215,14 @@ def person_update(*, actor: Actor, person: Person, **values: Any) -> Person:
         setattr(person, field, value)
     person.save()
     if cleaned.get("leave_date"):
-        TeamMembership.objects.filter(person=person, end_date__isnull=True).update(
-            end_date=cleaned["leave_date"]
-        )
+        leave = cleaned["leave_date"]
+        if TeamMembership.objects.filter(person=person, start_date__gte=leave).exists():
+            raise ValidationFailed(
+                {"leave_date": "a team membership starts on or after it; remove that first"}
+            )
+        TeamMembership.objects.filter(person=person).filter(
+            Q(end_date__isnull=True) | Q(end_date__gt=leave)
+        ).update(end_date=leave)
         rollup_refresh(person_id=person.pk, since=cleaned["leave_date"])
     audit_log(actor=actor, instance=person, action=Action.UPDATE, changes=diff(before, cleaned))
     return person
@@ -306,9 +324,19 @@ def membership_start(
         )
     if person.leave_date is not None and start_date >= person.leave_date:
         reasons.append(f"{person} has left on {person.leave_date.isoformat()}")
-    later = TeamMembership.objects.filter(person=person).filter(
-        Q(start_date__gte=start_date) | Q(end_date__gt=start_date, end_date__isnull=False)
+    # The membership running on the start day (if any) is cut short; any other that reaches the
+    # start day or begins after it would overlap.
+    current = (
+        TeamMembership.objects.filter(person=person, start_date__lt=start_date)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gt=start_date))
+        .select_for_update()
+        .first()
     )
+    later = TeamMembership.objects.filter(person=person).filter(
+        Q(start_date__gte=start_date) | Q(end_date__gt=start_date) | Q(end_date__isnull=True)
+    )
+    if current is not None:
+        later = later.exclude(pk=current.pk)
     if later.exists():
         reasons.append(
             f"{person} already has a team membership on or after {start_date.isoformat()}; "
@@ -316,21 +344,19 @@ def membership_start(
         )
     if reasons:
         raise ValidationFailed({"start_date": "; ".join(reasons)})
-    current = (
-        TeamMembership.objects.filter(person=person, end_date__isnull=True)
-        .select_for_update()
-        .first()
-    )
     if current is not None:
         if current.team_id == team.pk:
             return current
+        old_end = current.end_date
         current.end_date = start_date
         current.save(update_fields=["end_date"])
         audit_log(
             actor=actor,
             instance=current,
             action=Action.UPDATE,
-            changes={"end_date": [None, start_date.isoformat()]},
+            changes={
+                "end_date": [old_end.isoformat() if old_end else None, start_date.isoformat()]
+            },
         )
     membership = TeamMembership.objects.create(
         person=person, team=team, start_date=start_date, end_date=person.leave_date

@@ -214,3 +214,25 @@ def test_a_failure_after_a_write_rolls_back_the_write_and_its_audit_record(
 
     assert not Deal.objects.exists()
     assert LogEntry.objects.count() == entries_before
+
+
+def test_a_deal_cannot_close_before_it_was_created(alice: Person, stages: dict[str, Stage]) -> None:
+    with pytest.raises(ValidationFailed) as error:
+        _new_deal(alice, stages["Won"], closed_at=berlin(2025, 12, 1))
+    assert "closed_at" in error.value.problems
+    assert not Deal.objects.exists()
+
+
+def test_a_deal_can_come_from_only_one_lead(alice: Person, stages: dict[str, Stage]) -> None:
+    from attain.crm.services import lead_convert, lead_create
+
+    deal = _new_deal(alice, stages["Qualification"])
+    first, second = (
+        lead_create(actor=None, name=n, source="web", created_at=berlin(2026, 1, 1), owner=alice)
+        for n in ("First", "Second")
+    )
+    lead_convert(actor=None, lead=first, deal=deal, converted_at=berlin(2026, 1, 5, 9))
+
+    with pytest.raises(ValidationFailed) as error:
+        lead_convert(actor=None, lead=second, deal=deal, converted_at=berlin(2026, 1, 5, 9))
+    assert "deal" in error.value.problems

@@ -100,3 +100,26 @@ def test_a_leaver_s_open_membership_ends_on_the_leave_date(alice: Person) -> Non
 
     assert TeamMembership.objects.get(person=alice).end_date == date(2026, 9, 30)
     assert team_of(alice, date(2026, 9, 30)) is None
+
+
+def test_someone_with_a_planned_leave_date_can_still_move_team(
+    alice: Person, team_north: Team, team_south: Team
+) -> None:
+    person_update(actor=None, person=alice, leave_date=date(2026, 12, 31))
+
+    membership_start(actor=None, person=alice, team=team_south, start_date=date(2026, 6, 1))
+
+    rows = list(TeamMembership.objects.filter(person=alice).order_by("start_date"))
+    assert [(m.team.name, m.end_date) for m in rows] == [
+        ("North", date(2026, 6, 1)),
+        ("South", date(2026, 12, 31)),
+    ]
+
+
+def test_an_earlier_leave_date_shortens_memberships_that_end_later(
+    alice: Person, team_south: Team
+) -> None:
+    person_update(actor=None, person=alice, leave_date=date(2026, 12, 31))
+    person_update(actor=None, person=alice, leave_date=date(2026, 10, 1))
+
+    assert TeamMembership.objects.get(person=alice).end_date == date(2026, 10, 1)

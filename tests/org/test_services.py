@@ -120,3 +120,17 @@ def test_only_the_company_sits_at_the_root(company: Team) -> None:
 
 def test_roles_are_the_documented_five() -> None:
     assert Role.values == ["rep", "manager", "executive", "finance", "admin"]
+
+
+def test_time_zone_cannot_change_once_crm_records_exist(alice: Person) -> None:
+    from attain.crm.services import activity_log
+    from tests.conftest import berlin
+
+    organisation_configure(actor=None, time_zone="Europe/Paris")  # no records yet: allowed
+    activity_log(actor=None, kind="call", owner=alice, occurred_at=berlin(2026, 1, 5, 9))
+
+    with pytest.raises(ValidationFailed) as error:
+        organisation_configure(actor=None, time_zone="America/New_York")
+
+    assert "time_zone" in error.value.problems
+    assert Organisation.objects.get().time_zone == "Europe/Paris"
