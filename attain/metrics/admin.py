@@ -1,0 +1,47 @@
+"""Django admin for targets (editable) and the rollups (read-only: they are a derived cache)."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from attain.metrics.models import NodeDay, PersonDay, Target
+
+
+@admin.register(Target)
+class TargetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("kpi", "subject_kind", "person", "team", "period_label", "value")
+    list_filter = ("kpi", "subject_kind", "period_label")
+    search_fields = ("kpi", "person__full_name", "team__name", "period_label")
+    raw_id_fields = ("person", "team")
+    list_select_related = ("person", "team")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Rollups are rebuilt from raw records (`attain metrics rebuild`), never edited by hand."""
+
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(PersonDay)
+class PersonDayAdmin(ReadOnlyAdmin):
+    list_display = ("person", "team", "day", "calls", "deals_won", "revenue_won")
+    list_filter = ("day",)
+    search_fields = ("person__full_name",)
+    list_select_related = ("person", "team")
+
+
+@admin.register(NodeDay)
+class NodeDayAdmin(ReadOnlyAdmin):
+    list_display = ("node", "day", "calls", "deals_won", "revenue_won")
+    list_filter = ("node",)
+    list_select_related = ("node",)
