@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.apps import apps
 from django.contrib import admin
+from django.db.models import Model
 from django.test import Client
 from django.urls import reverse
 
@@ -19,16 +20,15 @@ def test_every_model_of_our_apps_is_registered_in_the_admin() -> None:
     assert ours - set(admin.site._registry) == set()
 
 
-@pytest.mark.parametrize(
-    "model",
-    sorted(
-        (m for m in apps.get_models() if m._meta.app_label in OUR_APPS),
-        key=lambda m: m._meta.label,
-    ),
-    ids=lambda m: m._meta.label,
+OUR_MODELS: list[type[Model]] = sorted(
+    (m for m in apps.get_models() if m._meta.app_label in OUR_APPS),
+    key=lambda m: m._meta.label,
 )
+
+
+@pytest.mark.parametrize("model", OUR_MODELS, ids=[m._meta.label for m in OUR_MODELS])
 def test_admin_list_and_search_load_for_an_administrator(
-    model: type, adam: Person, client: Client, pipeline: object
+    model: type[Model], adam: Person, client: Client, pipeline: object
 ) -> None:
     assert adam.user is not None
     client.login(username=adam.user.username, password=PASSWORD)
