@@ -311,7 +311,11 @@ class DealStageChange(models.Model):
                 name="stage_change_moves",
             ),
         ]
-        indexes = [models.Index(fields=["deal", "changed_at"], name="stage_change_deal_at")]
+        indexes = [
+            models.Index(fields=["deal", "changed_at"], name="stage_change_deal_at"),
+            # Stage conversion reads the changes of a period across all deals.
+            models.Index(fields=["changed_at"], name="stage_change_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.deal_id}: {self.from_stage_id} → {self.to_stage_id} at {self.changed_at}"

@@ -16,16 +16,19 @@ from functools import cached_property
 from typing import Any
 
 from django.db.models import (
+    Case,
     Count,
     DateTimeField,
     Exists,
     ExpressionWrapper,
+    F,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce, Greatest
 
@@ -141,7 +144,9 @@ class Measures:
     def won_cycle_days(self) -> list[int]:
         return [
             (closed_on - created_on).days
-            for closed_on, created_on in self.won_deals().values_list("closed_on", "created_on")
+            for closed_on, created_on in self.won_deals()
+            .order_by()
+            .values_list("closed_on", "created_on")
             if closed_on is not None
         ]
 
@@ -214,7 +219,7 @@ class Measures:
     def open_deals(self) -> list[OpenDeal]:
         deals = self.open_deals_queryset()
         if self.ctx.is_live(self.period):
-            rows = deals.values_list(
+            rows = deals.order_by().values_list(
                 "id",
                 "amount_base",
                 "probability",
@@ -233,7 +238,8 @@ class Measures:
                 "default_probability"
             )[:1]
             rows = (
-                deals.annotate(stage_then=Subquery(stage_then))
+                deals.order_by()
+                .annotate(stage_then=Subquery(stage_then))
                 .annotate(prob_then=Subquery(prob_then))
                 .values_list(
                     "id",
@@ -296,10 +302,21 @@ class Measures:
 
     def stalled_deals_queryset(self) -> QuerySet[Deal]:
         last_touch = Greatest(Coalesce("last_activity_at", "stage_entered_at"), "stage_entered_at")
-        condition = Q(pk__in=[])
-        for stage_id, days in Stage.objects.values_list("id", "stall_after_days"):
-            condition |= Q(stage_id=stage_id, last_touch__lt=self.ctx.now - timedelta(days=days))
-        return self.current_open_deals().alias(last_touch=last_touch).filter(condition)
+        # One cutoff per stage as a CASE, not an OR of stage conditions: an OR makes SQLite scan
+        # the stage index instead of the owner/status index.
+        cutoff = Case(
+            *(
+                When(stage_id=stage_id, then=Value(self.ctx.now - timedelta(days=days)))
+                for stage_id, days in Stage.objects.values_list("id", "stall_after_days")
+            ),
+            default=Value(None),
+            output_field=DateTimeField(),
+        )
+        return (
+            self.current_open_deals()
+            .alias(last_touch=last_touch, cutoff=cutoff)
+            .filter(last_touch__lt=F("cutoff"))
+        )
 
     def missing_next_step_queryset(self) -> QuerySet[Deal]:
         return self.current_open_deals().filter(next_step="")
@@ -376,16 +393,23 @@ class Measures:
         entered = DealStageChange.objects.filter(
             changed_at__gte=self.period.start_at(self.ctx.tz),
             changed_at__lt=self.period.end_at(self.ctx.tz),
-            to_stage_id__in=list(position),
         )
         # Attributed by the owner's team at the as-of day: a change has no stored local date.
         entered = attributed(entered, self.subject, owner="deal__owner", day=self.as_of_day)
-        entries = list(entered.values_list("deal_id", "to_stage_id"))
+        # Stages are filtered here, not in SQL: a stage-id list makes SQLite pick the stage index
+        # and scan every change instead of the period's range.
+        entries = [
+            (deal_id, stage_id)
+            for deal_id, stage_id in entered.order_by().values_list("deal_id", "to_stage_id")
+            if stage_id in position
+        ]
         deal_ids = {deal_id for deal_id, _ in entries}
         furthest: dict[int, int] = defaultdict(int)
-        for deal_id, stage_id in DealStageChange.objects.filter(
-            deal_id__in=deal_ids, changed_at__lt=self.as_of
-        ).values_list("deal_id", "to_stage_id"):
+        for deal_id, stage_id in (
+            DealStageChange.objects.filter(deal_id__in=deal_ids, changed_at__lt=self.as_of)
+            .order_by()
+            .values_list("deal_id", "to_stage_id")
+        ):
             if stage_id in position and stage_id not in lost:
                 furthest[deal_id] = max(furthest[deal_id], position[stage_id])
         steps: list[StageStep] = []

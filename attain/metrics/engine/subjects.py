@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from attain.core.errors import NotFound
 from attain.org.models import Person, Team, TeamMembership
@@ -80,10 +80,20 @@ def attributed(
         return queryset
     if subject.kind == "person":
         return queryset.filter(**{f"{owner}_id": subject.person_id})
-    day_ref: Any = OuterRef(day) if isinstance(day, str) else day
-    membership = TeamMembership.objects.filter(
-        person_id=OuterRef(f"{owner}_id"),
-        team__path__startswith=subject.team_path,
-        start_date__lte=day_ref,
-    ).filter(Q(end_date__isnull=True) | Q(end_date__gt=day_ref))
-    return queryset.filter(Exists(membership))
+    # The subtree's memberships are few (one or two per person), so they become plain conditions
+    # the owner/date indexes can serve, instead of a correlated subquery run for every row.
+    spans = list(
+        TeamMembership.objects.filter(team__path__startswith=subject.team_path)
+        .order_by("person_id", "start_date")
+        .values_list("person_id", "start_date", "end_date")
+    )
+    if not isinstance(day, str):
+        members = [p for p, start, end in spans if start <= day and (end is None or end > day)]
+        return queryset.filter(**{f"{owner}_id__in": members})
+    condition = Q(pk__in=[])
+    for person_id, start, end in spans:
+        span = Q(**{f"{owner}_id": person_id, f"{day}__gte": start})
+        if end is not None:
+            span &= Q(**{f"{day}__lt": end})
+        condition |= span
+    return queryset.filter(condition)
