@@ -54,8 +54,9 @@ test: $(VENV)/.installed-dev browser lint
 	$(BIN)/python tools/run_tests.py
 
 bench: $(VENV)/.installed-dev
-	$(BIN)/pip install --quiet duckdb
+	$(BIN)/pip install --quiet -e '.[bench]'
 	$(DEMO_ENV) $(BIN)/python bench/demo_load.py
+	$(DEMO_ENV) $(BIN)/python bench/metrics.py --db sqlite --size medium --generate
 
 clean:
 	rm -rf $(VENV) var build *.egg-info .mypy_cache .ruff_cache .pytest_cache
