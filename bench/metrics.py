@@ -1010,7 +1010,9 @@ def verdict(m: Measurement) -> str:
     if m.met:
         return "met"
     if m.attain_ms > GOAL_MS:
-        slower = f", {ratio:.0f}× DuckDB" if ratio is not None and ratio >= NOISE else ""
+        slower = ""
+        if ratio is not None and ratio >= NOISE:
+            slower = f", {ratio:.1f}× DuckDB" if ratio < 10 else f", {ratio:.0f}× DuckDB"
         return f"MISSED: > {GOAL_MS:.0f} ms{slower}"
     if ratio is not None and ratio < NOISE:
         return f"≤ {GOAL_MS:.0f} ms; ≈ DuckDB (< {NOISE}×, noise)"
