@@ -216,7 +216,8 @@ def _lognormal(rng: random.Random, sigma: float) -> float:
 class ProductRef:
     id: int
     name: str
-    list_price: float
+    # A sampling scale for random amounts, not money: stored amounts are built as Decimal.
+    price_scale: float
 
 
 @dataclass
@@ -582,7 +583,7 @@ class RepGenerator:
             source, source_factor = "Existing customer", 1.35
         # Amount: around the product's list price, the rep's usual deal and the account's size.
         usd = (
-            product.list_price
+            product.price_scale
             * _lognormal(rng, 0.35)
             * rep.deal_size
             * SIZE_AMOUNT[size]
