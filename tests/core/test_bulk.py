@@ -12,23 +12,10 @@ from django.db import IntegrityError, connection, transaction
 
 from attain.core.bulk import bulk_insert, deferred_indexes, next_id, reset_sequences
 from attain.crm.models import Account, Activity
+from attain.demo.generator import ACTIVITY_COLUMNS
 from attain.org.models import Holiday
 
 HOLIDAY_COLUMNS = ("id", "date", "name")
-ACTIVITY_COLUMNS = (
-    "id",
-    "kind",
-    "owner_id",
-    "deal_id",
-    "account_id",
-    "occurred_at",
-    "occurred_on",
-    "outcome",
-    "duration_minutes",
-    "subject",
-    "external_id",
-    "source_system",
-)
 
 
 def _holidays(first_id: int, count: int) -> Iterator[tuple[Any, ...]]:

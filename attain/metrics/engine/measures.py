@@ -165,17 +165,20 @@ class Measures:
         )
         return row["revenue"] or Decimal("0.00"), row["accounts"] or 0
 
-    @cached_property
-    def new_customers(self) -> int:
-        """Accounts whose first-ever won deal closed in the period (by the subject)."""
+    def first_win_deals(self) -> QuerySet[Deal]:
+        """The subject's won deals in the period that are their account's first-ever win."""
         earlier = Deal.objects.filter(
             account_id=OuterRef("account_id"), status=DealStatus.WON
         ).filter(
             Q(closed_at__lt=OuterRef("closed_at"))
             | Q(closed_at=OuterRef("closed_at"), id__lt=OuterRef("id"))
         )
-        firsts = self.won_deals().filter(account__isnull=False).exclude(Exists(earlier))
-        return firsts.values("account_id").distinct().count()
+        return self.won_deals().filter(account__isnull=False).exclude(Exists(earlier))
+
+    @cached_property
+    def new_customers(self) -> int:
+        """Accounts whose first-ever won deal closed in the period (by the subject)."""
+        return self.first_win_deals().values("account_id").distinct().count()
 
     @cached_property
     def lifetime_customers(self) -> tuple[Decimal, int]:

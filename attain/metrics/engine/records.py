@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import QuerySet
 
 from attain.core.errors import NotFound
 from attain.crm.models import Activity, Deal, DealStageChange, DealStatus, Lead
@@ -90,14 +90,7 @@ def records_for(record_set: str, m: Measures) -> RecordSet:
         qs = _closed(m, DealStatus.WON, DealStatus.LOST).order_by("-closed_on", "-id")
         return RecordSet("deal", qs, DEAL_COLUMNS)
     if name == "new_customers":
-        earlier = Deal.objects.filter(
-            account_id=OuterRef("account_id"), status=DealStatus.WON
-        ).filter(
-            Q(closed_at__lt=OuterRef("closed_at"))
-            | Q(closed_at=OuterRef("closed_at"), id__lt=OuterRef("id"))
-        )
-        qs = _closed(m, DealStatus.WON).filter(account__isnull=False).exclude(Exists(earlier))
-        return RecordSet("deal", qs.order_by("-closed_on", "-id"), DEAL_COLUMNS)
+        return RecordSet("deal", m.first_win_deals().order_by("-closed_on", "-id"), DEAL_COLUMNS)
     if name == "deals_created":
         return RecordSet("deal", _created(m).order_by("-created_at", "-id"), DEAL_COLUMNS)
     if name == "open_deals":
