@@ -293,7 +293,11 @@ class Deal(models.Model):
 class DealStageChange(models.Model):
     """One move of a deal from a stage to another (from_stage is empty when the deal is created)."""
 
-    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="stage_changes")
+    # No single-column index: the (deal, changed_at) composite below serves every lookup by deal,
+    # and PostgreSQL's planner otherwise picks the narrower one and re-sorts.
+    deal = models.ForeignKey(
+        Deal, on_delete=models.CASCADE, related_name="stage_changes", db_index=False
+    )
     from_stage = models.ForeignKey(
         Stage, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
