@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "attain.metrics",
     "attain.demo",
     "attain.web",
+    "attain.quality",
 ]
 
 MIDDLEWARE = [
