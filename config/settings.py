@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "attain.demo",
     "attain.web",
     "attain.quality",
+    "attain.exports",
 ]
 
 MIDDLEWARE = [
