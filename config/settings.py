@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "attain.org",
     "attain.crm",
     "attain.metrics",
+    "attain.importers",
     "attain.demo",
     "attain.web",
     "attain.quality",

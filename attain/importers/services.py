@@ -1,0 +1,248 @@
+"""Writes for imports: run an import (all or nothing, or without the bad rows) and record it.
+
+`import_run` reads the file in batches, validates every row, upserts the good ones by (source
+system, external id) inside one transaction and keeps the rollups exact. A dry run does the same
+work and rolls it back, so its counts are the real ones. A real import is recorded as an ImportRun
+with its issues and an audit entry per table it wrote.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from attain.audit.services import Action, Actor, audit_bulk, audit_log, created_changes
+from attain.core.errors import ValidationFailed
+from attain.importers.loaders import LOADERS, Context
+from attain.importers.models import ImportIssue, ImportRun, ImportStatus
+from attain.importers.reading import Unreadable, table_open
+from attain.importers.results import ImportResult, RowError
+from attain.importers.selectors import column_plan
+from attain.importers.sources import FIELDS, SOURCES
+from attain.metrics.engine.rollups import rollup_rebuild, rollup_refresh
+from attain.org.models import Organisation
+from attain.org.selectors import org_time_zone
+
+# Above this many touched person-days a rebuild from the earliest day beats refreshing each.
+REFRESH_LIMIT = 2_000
+
+
+class _Rollback(Exception):
+    """Raised inside the import transaction to undo a dry run or a rejected import."""
+
+
+def import_run(
+    *,
+    actor: Actor,
+    kind: str,
+    path: Path,
+    source: str = "auto",
+    mapping: dict[str, str] | None = None,
+    stage_mapping: dict[str, str] | None = None,
+    dry_run: bool = False,
+    skip_bad_rows: bool = False,
+    create_missing_people: bool = False,
+    sheet: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Import one file of `kind`; see docs/import.md for the rules.
+
+    Without `skip_bad_rows` any rejected row undoes the whole import; with it the good rows are
+    kept and the rejected ones are written, with their reasons, to `<file>.rejected.csv`.
+    """
+    started = time.perf_counter()
+    started_at = timezone.now()
+    path = Path(path)
+    problems: dict[str, str] = {}
+    if kind not in FIELDS:
+        problems["kind"] = f"{kind!r} is not one of {', '.join(FIELDS)}"
+    if source != "auto" and source not in SOURCES:
+        problems["source"] = f"{source!r} is not one of auto, {', '.join(SOURCES)}"
+    if problems:
+        raise ValidationFailed(problems)
+    result = ImportResult(kind=kind, source=source, dry_run=dry_run, file_name=path.name)
+    size = 0
+    headers: list[str] = []
+    try:
+        result.file_sha256, size = _digest(path)
+        org = Organisation.objects.filter(singleton=True).first()
+        if org is None:
+            raise Unreadable("the organisation is not configured yet; set it up before importing")
+        with table_open(path, sheet=sheet) as table:
+            headers = table.headers
+            plan = column_plan(kind=kind, headers=table.headers, source=source, mapping=mapping)
+            result.source = plan.source
+            result.mapping = plan.mapping
+            if plan.problems:
+                for problem in plan.problems:
+                    result.add_error(problem)
+                raise Unreadable("the columns do not match; see the errors")
+            ctx = Context(
+                org=org,
+                tz=org_time_zone(org),
+                source=SOURCES[plan.source],
+                actor=actor,
+                result=result,
+                plan=plan,
+                create_missing_people=create_missing_people,
+                stage_mapping=dict(stage_mapping or {}),
+            )
+            try:
+                with transaction.atomic():
+                    _load(ctx, table, progress)
+                    if dry_run or (result.rejected and not skip_bad_rows):
+                        raise _Rollback
+                    result.committed = True
+            except _Rollback:
+                pass
+            if skip_bad_rows and ctx.rejected_rows and not dry_run:
+                result.rejected_file = _write_rejected(path, headers, ctx.rejected_rows)
+    except Unreadable as exc:
+        result.unreadable = True
+        if str(exc) != "the columns do not match; see the errors":
+            result.add_error(RowError(0, "", "", str(exc)))
+    except DatabaseError as exc:
+        result.unreadable = True
+        result.committed = False
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        result.add_error(RowError(0, "", "", f"the database refused the import: {first}"))
+    result.seconds = time.perf_counter() - started
+    if result.committed:
+        result.quality = _quality(kind)
+    if not dry_run:
+        result.run_id = _record(
+            result, actor=actor, started_at=started_at, size=size, skip_bad_rows=skip_bad_rows
+        )
+    return result
+
+
+def _load(ctx: Context, table: Any, progress: Callable[[int], None] | None) -> None:
+    loader = LOADERS[ctx.plan.kind](ctx)
+    loader.prepare(table)
+    done = 0
+    for frame in table.batches():
+        loader.load(frame)
+        done += frame.height
+        ctx.result.rows = done
+        if progress is not None:
+            progress(done)
+    loader.finish()
+    _rollups(ctx.touched)
+    for model, (created, updated) in ctx.counts.items():
+        for action, rows in ((Action.CREATE, created), (Action.UPDATE, updated)):
+            if rows:
+                audit_bulk(
+                    actor=ctx.actor,
+                    model=model,
+                    action=action,
+                    rows=rows,
+                    note=f"import of {ctx.result.file_name} ({ctx.source_key})",
+                    details={"sha256": ctx.result.file_sha256, "kind": ctx.plan.kind},
+                )
+
+
+def _rollups(touched: set[tuple[int, date]]) -> None:
+    """Refresh the person-days an import touched; rebuild from the earliest when there are many."""
+    if not touched:
+        return
+    if len(touched) > REFRESH_LIMIT:
+        rollup_rebuild(since=min(day for _, day in touched))
+        return
+    days: dict[int, set[date]] = defaultdict(set)
+    for person_id, day in touched:
+        days[person_id].add(day)
+    for person_id, person_days in sorted(days.items()):
+        rollup_refresh(person_id=person_id, days=person_days)
+
+
+def _digest(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(1024 * 1024):
+                digest.update(chunk)
+                size += len(chunk)
+    except OSError as exc:
+        raise Unreadable(f"cannot open {path}: {exc.strerror or exc}") from None
+    return digest.hexdigest(), size
+
+
+def _write_rejected(
+    path: Path, headers: list[str], rows: list[tuple[int, list[str | None], str]]
+) -> Path:
+    """`<file>.rejected.csv` beside the input: the row number, the reasons, then the cells."""
+    target = path.with_name(path.name + ".rejected.csv")
+    with target.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["row", "reason", *headers])
+        for row, cells, reason in sorted(rows, key=lambda r: r[0]):
+            writer.writerow([row, reason, *("" if c is None else c for c in cells)])
+    return target
+
+
+def _quality(kind: str) -> dict[str, Any] | None:
+    """The data-quality report after an import, when the quality app is installed."""
+    try:
+        from attain.quality.selectors import quality_report
+    except ImportError:
+        return None
+    report: Any = quality_report()
+    as_dict = getattr(report, "as_dict", None)
+    return dict(as_dict()) if callable(as_dict) else report if isinstance(report, dict) else None
+
+
+@transaction.atomic
+def _record(
+    result: ImportResult, *, actor: Actor, started_at: Any, size: int, skip_bad_rows: bool
+) -> int:
+    if result.unreadable:
+        status = ImportStatus.UNREADABLE
+    elif result.committed:
+        status = ImportStatus.PARTIAL if result.rejected else ImportStatus.COMMITTED
+    else:
+        status = ImportStatus.REJECTED
+    run = ImportRun.objects.create(
+        kind=result.kind,
+        source=result.source,
+        status=status,
+        actor=actor if actor is not None and actor.pk else None,
+        started_at=started_at,
+        seconds=Decimal(str(round(result.seconds, 3))),
+        file_name=result.file_name[:255],
+        file_sha256=result.file_sha256,
+        file_bytes=size,
+        rows=result.rows,
+        created=result.created if result.committed else 0,
+        updated=result.updated if result.committed else 0,
+        unchanged=result.unchanged if result.committed else 0,
+        rejected=result.rejected,
+        skip_bad_rows=skip_bad_rows,
+        notes=result.notes,
+        mapping=result.mapping,
+    )
+    ImportIssue.objects.bulk_create(
+        (
+            ImportIssue(
+                run=run,
+                row=e.row,
+                column=e.column[:255],
+                value=e.value[:255],
+                reason=e.reason[:500],
+            )
+            for e in result.errors
+        ),
+        batch_size=1000,
+    )
+    audit_log(actor=actor, instance=run, action=Action.CREATE, changes=created_changes(run))
+    return run.pk
