@@ -7,4 +7,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("attain.web.urls")),
     path("", include("attain.exports.urls")),
+    path("imports/", include("attain.importers.urls")),
 ]
