@@ -178,10 +178,8 @@ class Loader:
         result.rejected += 1
         for error in errors:
             result.add_error(error)
-        cells = [raw.get(f"c{i}") for i in range(len(self.plan.headers))]
-        self.ctx.rejected_rows.append(
-            (row, cells, "; ".join(f"{e.column}: {e.reason}" for e in errors))
-        )
+        reasons = "; ".join(f"{e.column}: {e.reason}" for e in errors)
+        self.ctx.rejected_rows.append((row, [], reasons))  # cells filled in per batch
 
     def duplicate(self, row: int, external_id: str | None) -> RowError | None:
         if not external_id:

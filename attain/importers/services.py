@@ -117,12 +117,12 @@ def import_run(
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         result.add_error(RowError(0, "", "", f"the database refused the import: {first}"))
     result.seconds = time.perf_counter() - started
-    if result.committed:
-        result.quality = _quality(kind)
     if not dry_run:
         result.run_id = _record(
             result, actor=actor, started_at=started_at, size=size, skip_bad_rows=skip_bad_rows
         )
+    if result.committed:
+        result.quality = _quality(result.run_id)
     return result
 
 
@@ -131,7 +131,10 @@ def _load(ctx: Context, table: Any, progress: Callable[[int], None] | None) -> N
     loader.prepare(table)
     done = 0
     for frame in table.batches():
+        already = len(ctx.rejected_rows)
         loader.load(frame)
+        if len(ctx.rejected_rows) > already:
+            _fill_rejected_cells(ctx.rejected_rows, already, frame, len(ctx.plan.headers))
         done += frame.height
         ctx.result.rows = done
         if progress is not None:
@@ -149,6 +152,25 @@ def _load(ctx: Context, table: Any, progress: Callable[[int], None] | None) -> N
                     note=f"import of {ctx.result.file_name} ({ctx.source_key})",
                     details={"sha256": ctx.result.file_sha256, "kind": ctx.plan.kind},
                 )
+
+
+def _fill_rejected_cells(
+    rejected: list[tuple[int, list[str | None], str]], start: int, frame: Any, width: int
+) -> None:
+    """Every cell of the rows rejected in this batch, for the rejected-rows CSV."""
+    import polars as pl
+
+    from attain.importers.reading import ROW
+
+    wanted = [row for row, _, _ in rejected[start:]]
+    columns = [f"c{i}" for i in range(width)]
+    cells = {
+        record[0]: list(record[1:])
+        for record in frame.filter(pl.col(ROW).is_in(wanted)).select(ROW, *columns).iter_rows()
+    }
+    for index in range(start, len(rejected)):
+        row, _, reason = rejected[index]
+        rejected[index] = (row, cells.get(row, []), reason)
 
 
 def _rollups(touched: set[tuple[int, date]]) -> None:
@@ -191,15 +213,11 @@ def _write_rejected(
     return target
 
 
-def _quality(kind: str) -> dict[str, Any] | None:
-    """The data-quality report after an import, when the quality app is installed."""
-    try:
-        from attain.quality.selectors import quality_report
-    except ImportError:
-        return None
-    report: Any = quality_report()
-    as_dict = getattr(report, "as_dict", None)
-    return dict(as_dict()) if callable(as_dict) else report if isinstance(report, dict) else None
+def _quality(run_id: int | None) -> dict[str, Any] | None:
+    """The data-quality report on what the run wrote (the quality app's selector)."""
+    from attain.quality.selectors import quality_report
+
+    return quality_report(since_run_id=run_id).as_dict()
 
 
 @transaction.atomic

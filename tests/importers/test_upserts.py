@@ -1,0 +1,205 @@
+"""Idempotent upserts, stage history on updates, exact rollups, dry runs, all-or-nothing, runs."""
+
+from __future__ import annotations
+
+import csv
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from auditlog.models import LogEntry
+from django.db import DatabaseError
+
+from attain.core.bulk import bulk_insert
+from attain.crm.models import Account, Activity, Deal, DealStageChange, DealStatus, Stage
+from attain.importers import loaders
+from attain.importers.models import ImportIssue, ImportRun, ImportStatus
+from attain.importers.services import import_run
+from attain.metrics.engine.rollups import rollup_verify
+from attain.metrics.models import PersonDay
+from tests.importers.conftest import HUBSPOT_DEALS, PIPEDRIVE_DEALS, SALESFORCE_DEALS
+
+pytestmark = pytest.mark.django_db
+
+
+def _edit(rows: list[list[str]], row: int, column: str, value: str) -> list[list[str]]:
+    copy = [list(r) for r in rows]
+    copy[row - 1][copy[0].index(column)] = value
+    return copy
+
+
+def _counts() -> tuple[int, ...]:
+    return (
+        Deal.objects.count(),
+        DealStageChange.objects.count(),
+        Account.objects.count(),
+        Activity.objects.count(),
+        PersonDay.objects.count(),
+        Stage.objects.count(),
+    )
+
+
+def test_the_same_file_twice_changes_nothing(reps, usd_rate, write_csv):
+    path = write_csv("sf.csv", SALESFORCE_DEALS)
+    import_run(actor=None, kind="deals", path=path)
+    before = _counts()
+    again = import_run(actor=None, kind="deals", path=path)
+    assert (again.created, again.updated, again.unchanged, again.rejected) == (0, 0, 5, 0)
+    assert _counts() == before
+
+
+def test_changed_stage_and_amount_update_the_deal_and_record_history(reps, usd_rate, write_csv):
+    import_run(actor=None, kind="deals", path=write_csv("sf.csv", SALESFORCE_DEALS))
+    rows = _edit(SALESFORCE_DEALS, 5, "Stage", "Closed Won")  # Hooli: Negotiation -> won
+    rows = _edit(rows, 5, "Amount", "EUR 9,100.00")
+    rows = _edit(rows, 6, "Opportunity Owner", "Alice Rep")  # Stark moves from Carol to Alice
+    result = import_run(actor=None, kind="deals", path=write_csv("sf2.csv", rows))
+    assert (result.created, result.updated, result.unchanged) == (0, 2, 3), result.errors
+    hooli = Deal.objects.get(external_id="0065g00000AbCdE4")
+    assert hooli.status == DealStatus.WON and hooli.amount == Decimal("9100.00")
+    assert str(hooli.closed_on) == "2026-08-30"
+    moves = list(DealStageChange.objects.filter(deal=hooli).order_by("changed_at"))
+    assert [m.to_stage.name for m in moves] == ["Negotiation/Review", "Closed Won"]
+    assert moves[1].from_stage is not None and moves[1].from_stage.name == "Negotiation/Review"
+    assert Deal.objects.get(external_id="0065g00000AbCdE5").owner == reps["alice"]
+    assert rollup_verify(samples=60, seed=3) == []
+
+
+def test_rollups_verify_after_new_updated_and_unchanged_rows(reps, write_csv):
+    import_run(actor=None, kind="deals", path=write_csv("hs.csv", HUBSPOT_DEALS))
+    rows = _edit(HUBSPOT_DEALS, 4, "Deal Stage", "closedlost")  # Cyberdyne lost
+    rows = _edit(rows, 2, "Amount", "7500")  # Wayne won amount changes
+    rows = _edit(rows, 3, "Deal owner", "Carol Rep")  # Oscorp changes owner
+    rows.append(
+        [
+            "9005",
+            "Massive deal",
+            "closedwon",
+            "1200",
+            "2026-07-01 10:00",
+            "2026-06-01 10:00",
+            "Bob Rep",
+            "Sales Pipeline",
+            "Massive",
+            "EUR",
+        ]
+    )
+    result = import_run(actor=None, kind="deals", path=write_csv("hs2.csv", rows))
+    assert (result.created, result.updated, result.unchanged) == (1, 3, 1)
+    assert rollup_verify(samples=80, seed=5) == []
+
+
+def test_a_big_import_rebuilds_rollups_and_they_verify(reps, write_csv, monkeypatch):
+    from attain.importers import services
+
+    monkeypatch.setattr(services, "REFRESH_LIMIT", 2)
+    import_run(actor=None, kind="deals", path=write_csv("pd.csv", PIPEDRIVE_DEALS))
+    assert rollup_verify(samples=40, seed=2) == []
+
+
+def test_dry_run_reports_everything_and_writes_nothing(reps, usd_rate, write_csv):
+    before = _counts()
+    entries = LogEntry.objects.count()
+    result = import_run(
+        actor=None, kind="deals", path=write_csv("sf.csv", SALESFORCE_DEALS), dry_run=True
+    )
+    assert (result.created, result.dry_run, result.committed) == (5, True, False)
+    assert any("created stages" in n for n in result.notes)
+    assert _counts() == before and LogEntry.objects.count() == entries
+    assert result.run_id is None and not ImportRun.objects.exists()
+
+
+def test_one_bad_row_rejects_the_whole_import(reps, usd_rate, write_csv):
+    rows = _edit(SALESFORCE_DEALS, 4, "Amount", "-5")
+    result = import_run(actor=None, kind="deals", path=write_csv("sf.csv", rows))
+    assert (result.rejected, result.committed, result.exit_code) == (1, False, 1)
+    assert Deal.objects.count() == 0 and Stage.objects.count() == 0
+    run = ImportRun.objects.get(pk=int(result.run_id or 0))
+    assert run.status == ImportStatus.REJECTED and run.created == 0
+    issue = ImportIssue.objects.get(run=run)
+    assert (issue.row, issue.column, issue.value, issue.reason) == (
+        4,
+        "Amount",
+        "-5",
+        "negative amount",
+    )
+
+
+def test_skip_bad_rows_keeps_the_good_ones_and_writes_the_rejected(reps, usd_rate, write_csv):
+    import_run(actor=None, kind="deals", path=write_csv("first.csv", SALESFORCE_DEALS))
+    rows = _edit(SALESFORCE_DEALS, 3, "Stage", "Verbal Commit")
+    rows.append(
+        [
+            "Bob Rep",
+            "Acme",
+            "New one",
+            "Prospecting",
+            "",
+            "EUR 100",
+            "10",
+            "12/1/2026",
+            "6/1/2026, 9:00 AM",
+            "",
+            "0065g00000AbCdE9",
+        ]
+    )
+    path = write_csv("sf.csv", rows)
+    result = import_run(actor=None, kind="deals", path=path, skip_bad_rows=True)
+    assert (result.created, result.unchanged, result.rejected) == (1, 4, 1)
+    assert result.committed and result.exit_code == 1
+    rejected = Path(str(path) + ".rejected.csv")
+    assert result.rejected_file == rejected
+    lines = list(csv.reader(rejected.open(encoding="utf-8")))
+    assert lines[0][:3] == ["row", "reason", "Opportunity Owner"]
+    assert lines[1][0] == "3" and "unknown stage" in lines[1][1]
+    assert lines[1][2:] == rows[2]
+    assert ImportRun.objects.get(pk=int(result.run_id or 0)).status == ImportStatus.PARTIAL
+    assert Deal.objects.count() == 6
+
+
+def test_the_mapping_file_maps_an_unknown_stage(reps, usd_rate, write_csv):
+    import_run(actor=None, kind="deals", path=write_csv("first.csv", SALESFORCE_DEALS))
+    rows = _edit(SALESFORCE_DEALS, 3, "Stage", "Verbal Commit")
+    result = import_run(
+        actor=None,
+        kind="deals",
+        path=write_csv("sf.csv", rows),
+        stage_mapping={"Verbal Commit": "Negotiation/Review"},
+    )
+    assert (result.updated, result.unchanged, result.rejected) == (1, 4, 0)
+    assert Deal.objects.get(external_id="0065g00000AbCdE2").stage.name == "Negotiation/Review"
+
+
+def test_a_database_error_mid_import_leaves_nothing(reps, usd_rate, write_csv, monkeypatch):
+    calls = {"n": 0}
+    real = bulk_insert
+
+    def failing(table, columns, rows, **kwargs):
+        calls["n"] += 1
+        if table == DealStageChange._meta.db_table:
+            raise DatabaseError("disk full")
+        return real(table, columns, rows, **kwargs)
+
+    monkeypatch.setattr(loaders, "bulk_insert", failing)
+    result = import_run(actor=None, kind="deals", path=write_csv("sf.csv", SALESFORCE_DEALS))
+    assert calls["n"] >= 2 and result.exit_code == 2 and not result.committed
+    assert "disk full" in result.errors[0].reason
+    assert (Deal.objects.count(), Account.objects.count(), Stage.objects.count()) == (0, 0, 0)
+
+
+def test_a_run_is_recorded_and_audited(reps, usd_rate, write_csv, adam):
+    user = adam.user
+    result = import_run(actor=user, kind="deals", path=write_csv("sf.csv", SALESFORCE_DEALS))
+    run = ImportRun.objects.get(pk=int(result.run_id or 0))
+    assert (run.actor, run.file_name, run.created, run.status) == (
+        user,
+        "sf.csv",
+        5,
+        ImportStatus.COMMITTED,
+    )
+    assert len(run.file_sha256) == 64 and run.rows == 5 and run.seconds >= 0
+    notes = [(e.additional_data or {}).get("note", "") for e in LogEntry.objects.filter(actor=user)]
+    assert any("import of sf.csv" in n for n in notes)
+    assert LogEntry.objects.filter(object_pk=str(run.pk), actor=user).exists()
+    json.dumps(result.as_dict())
