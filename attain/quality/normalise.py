@@ -6,6 +6,7 @@ Kept apart from the selectors so the rules can be read, and tested, on their own
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
 from collections.abc import Iterable, Sequence
 
@@ -56,18 +57,29 @@ LEGAL_SUFFIXES = frozenset(
     ]
 )
 _PUNCTUATION = re.compile(r"[^\w\s]", re.UNICODE)
-_SPACES = re.compile(r"\s+")
+
+
+_INNER_DOTS = re.compile(r"(?<=\w)[.'’](?=\w)")
+# ASCII punctuation becomes a space in one pass; other scripts' punctuation goes through the regex.
+_ASCII_PUNCTUATION = str.maketrans({c: " " for c in string.punctuation if c != "&"})
 
 
 def _fold(text: str) -> str:
     """Lower case, accents removed, '&' as 'and', punctuation dropped, single spaces."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    text = text.replace("&", " and ")
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+        text = _PUNCTUATION.sub(lambda m: m.group() if m.group() in ".'’&" else " ", text)
+    text = text.lower()
+    if "&" in text:
+        text = text.replace("&", " and ")
     # "A.C.M.E." → "acme": dots inside a word vanish instead of splitting it.
-    text = re.sub(r"(?<=\w)[.'’](?=\w)", "", text)
-    text = _PUNCTUATION.sub(" ", text)
-    return _SPACES.sub(" ", text).strip()
+    if "." in text or "'" in text or "’" in text:
+        text = _INNER_DOTS.sub("", text)
+    text = text.translate(_ASCII_PUNCTUATION)
+    if not text.isascii():
+        text = _PUNCTUATION.sub(" ", text)
+    return " ".join(text.split())
 
 
 def category_key(value: str) -> str:
@@ -116,11 +128,11 @@ def closest(value: str, candidates: Sequence[str], *, cutoff: float) -> tuple[st
     return str(match[0]), float(match[1]) / 100
 
 
-def duplicate_groups(pairs: Iterable[tuple[int, str]]) -> list[list[tuple[int, str]]]:
-    """Group (id, name) pairs by company_key; only groups with more than one member."""
-    groups: dict[str, list[tuple[int, str]]] = {}
-    for pk, name in pairs:
-        k = company_key(name)
-        if k:
-            groups.setdefault(k, []).append((pk, name))
-    return [members for members in groups.values() if len(members) > 1]
+def duplicate_groups(names: Iterable[tuple[str, int]]) -> list[list[tuple[str, int]]]:
+    """Group (distinct name, how many accounts have it) by company_key; groups of 2+ accounts."""
+    groups: dict[str, list[tuple[str, int]]] = {}
+    for name, n in names:
+        key = company_key(name)
+        if key:
+            groups.setdefault(key, []).append((name, n))
+    return [group for group in groups.values() if sum(n for _, n in group) > 1]

@@ -20,7 +20,13 @@ from django.utils import timezone
 from attain.core.errors import NotFound
 from attain.crm.models import Account, Deal, DealStatus, Lead, Product
 from attain.org.selectors import org_today
-from attain.quality.normalise import category_key, closest, duplicate_groups, is_respelling
+from attain.quality.normalise import (
+    category_key,
+    closest,
+    company_key,
+    duplicate_groups,
+    is_respelling,
+)
 
 # A category spelling is flagged when it is a respelling (see normalise.is_respelling) of a value
 # used at least MISSPELLING_MIN_FACTOR times as often. Product thresholds are rapidfuzz Indel
@@ -137,12 +143,28 @@ def _deal_scope(since_run_id: int | None) -> Q:
 
 
 def _duplicate_accounts(limit: int) -> QualityCheck:
-    """Accounts whose names differ only by case, spacing, punctuation or legal form."""
-    names = Account.objects.order_by().values_list("pk", "name").iterator(chunk_size=20_000)
+    """Accounts whose names differ only by case, spacing, punctuation or legal form.
+
+    SQL counts each distinct name; Python folds each distinct name once (CRMs repeat names, so
+    this is far fewer than the accounts), and only the shown groups' accounts are fetched.
+    """
+    names = (
+        Account.objects.order_by()
+        .values_list("name")
+        .annotate(n=Count("pk"))
+        .iterator(chunk_size=20_000)
+    )
     groups = duplicate_groups(names)
-    groups.sort(key=lambda members: (-len(members), min(pk for pk, _ in members)))
+    groups.sort(key=lambda g: (-sum(n for _, n in g), min(name for name, _ in g)))
     shown = groups[:limit]
-    ids = [pk for members in shown for pk, _ in sorted(members)[:MAX_GROUP_MEMBERS_SHOWN]]
+    members: dict[str, list[tuple[int, str]]] = {}
+    wanted = [name for group in shown for name, _ in group]
+    for pk, name in (
+        Account.objects.filter(name__in=wanted).order_by("pk").values_list("pk", "name")
+    ):
+        members.setdefault(company_key(name), []).append((pk, name))
+    firsts = {key: accounts[:MAX_GROUP_MEMBERS_SHOWN] for key, accounts in members.items()}
+    ids = [pk for accounts in firsts.values() for pk, _ in accounts]
     deal_counts = dict(
         Deal.objects.filter(account_id__in=ids)
         .order_by()
@@ -150,16 +172,18 @@ def _duplicate_accounts(limit: int) -> QualityCheck:
         .annotate(n=Count("pk"))
         .values_list("account_id", "n")
     )
-    examples = [
-        {
-            "size": len(members),
-            "accounts": [
-                {"id": pk, "name": name, "deals": deal_counts.get(pk, 0)}
-                for pk, name in sorted(members)[:MAX_GROUP_MEMBERS_SHOWN]
-            ],
-        }
-        for members in shown
-    ]
+    examples = []
+    for group in shown:
+        accounts = firsts.get(company_key(group[0][0]), [])
+        examples.append(
+            {
+                "size": sum(n for _, n in group),
+                "accounts": [
+                    {"id": pk, "name": name, "deals": deal_counts.get(pk, 0)}
+                    for pk, name in accounts
+                ],
+            }
+        )
     return QualityCheck(
         code="duplicate_accounts",
         title="Likely duplicate accounts (names differ only by case, spacing, punctuation or "
