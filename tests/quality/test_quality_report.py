@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -13,7 +15,7 @@ from django.core.management.base import CommandError
 
 from attain.core.errors import NotFound
 from attain.crm.models import Account, Deal, Product, Stage
-from attain.crm.services import account_create, deal_create, product_create
+from attain.crm.services import account_create, deal_create, exchange_rate_set, product_create
 from attain.org.models import Person
 from attain.org.selectors import org_today
 from attain.quality.normalise import category_key, company_key
@@ -230,3 +232,38 @@ def test_company_key_keeps_these_apart(a: str, b: str) -> None:
 
 def test_category_key_folds_case_and_spacing() -> None:
     assert category_key(" Financial  services") == category_key("Financial Services")
+
+
+def test_since_run_limits_the_deal_checks_to_that_runs_deals(
+    messy: dict[str, int], bob: Person, carol: Person, tmp_path: Path
+) -> None:
+    from attain.importers.services import import_run
+    from tests.importers.conftest import SALESFORCE_DEALS
+
+    exchange_rate_set(actor=None, currency="USD", valid_from=date(2025, 1, 1), rate=Decimal("0.9"))
+    path = tmp_path / "sf.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(SALESFORCE_DEALS)
+    stages = {
+        "Closed Won": "Won",
+        "Closed Lost": "Lost",
+        "Negotiation/Review": "Negotiation",
+        "Prospecting": "Qualification",
+    }
+    result = import_run(actor=None, kind="deals", path=path, stage_mapping=stages)
+    assert result.committed and result.run_id is not None, result.errors
+
+    report = quality_report(since_run_id=result.run_id)
+
+    # Two of the file's open deals (expected to close in August and September 2026) are past
+    # their close date on the real today; the older stale deal from `messy` is not this run's.
+    stale = report.check("open_deals_past_close_date")
+    if org_today() > date(2026, 9, 30):
+        assert {row["external_id"] for row in stale.examples} == {
+            "0065g00000AbCdE4",
+            "0065g00000AbCdE5",
+        }
+    assert messy["stale"] not in {row["id"] for row in stale.examples}
+    assert report.check("deals_without_account").count == 0  # messy's orphan is older
+    assert report.check("duplicate_accounts").count == 1  # account checks stay global
+    assert result.quality is not None and result.quality["since_run_id"] == result.run_id
