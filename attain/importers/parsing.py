@@ -84,7 +84,9 @@ def parse_money(text: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     )
     currency = pl.coalesce([code, symbol])
     negative = upper.str.contains(r"^\s*\(.*\)\s*$") | upper.str.contains(r"^\s*[-−]|[-−]\s*$")
-    digits = upper.str.replace_all(r"[A-Z$€£¥₹()\s'\u00a0\u202f−-]", "")
+    digits = upper.str.replace_all(r"\b[A-Z]{3}\b", "").str.replace_all(
+        r"[$€£¥₹()\s'\u00a0\u202f−-]", ""
+    )
     has_comma = digits.str.contains(",", literal=True)
     has_dot = digits.str.contains(".", literal=True)
     # Decimal comma when the comma comes after the last dot ("12.000,50") or is the only

@@ -194,13 +194,49 @@ def _detect_encoding(head: bytes) -> str:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(head[:65536]).best()
-    guess = (best.encoding if best is not None else "cp1252").lower()
-    # Western CRM exports that are not UTF-8 are nearly always Windows-1252 (a superset of the
-    # printable Latin-1); charset-normalizer often names a sibling code page for short samples.
-    if guess in ("latin_1", "iso8859_1", "iso8859_15", "cp1250", "cp1252", "mac_roman", "ascii"):
-        return "cp1252"
-    return guess
+    candidates = [m.encoding.lower() for m in from_bytes(head[:65536])]
+    # Western CRM exports that are not UTF-8 are nearly always Windows-1252; short samples make
+    # charset-normalizer name a sibling Latin code page (cp1250, cp775, …), so only a clearly
+    # non-Latin guess (Cyrillic, Greek, CJK, …) is taken as it is.
+    if candidates and all(c in _NON_LATIN for c in candidates):
+        return candidates[0]
+    return "cp1252"
+
+
+_NON_LATIN = frozenset(
+    {
+        "cp1251",
+        "koi8_r",
+        "koi8_u",
+        "iso8859_5",
+        "mac_cyrillic",
+        "cp866",
+        "cp855",
+        "cp1253",
+        "iso8859_7",
+        "cp1255",
+        "iso8859_8",
+        "cp1256",
+        "iso8859_6",
+        "cp874",
+        "tis_620",
+        "shift_jis",
+        "cp932",
+        "euc_jp",
+        "iso2022_jp",
+        "gb2312",
+        "gbk",
+        "gb18030",
+        "big5",
+        "big5hkscs",
+        "cp950",
+        "euc_kr",
+        "cp949",
+        "johab",
+        "utf_16",
+        "utf_32",
+    }
+)
 
 
 def _looks_binary(head: bytes, encoding: str) -> bool:
@@ -233,7 +269,10 @@ def _csv_open(path: Path, head: bytes, size: int) -> Iterator[Table]:
     if not text.strip():
         raise Unreadable("the file is empty")
     delimiter = _detect_delimiter(text)
-    header_line = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    try:
+        header_line = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+    except csv.Error as exc:
+        raise Unreadable(f"the header line cannot be read as CSV: {exc}") from None
     headers = [h.replace("\ufeff", "").strip() for h in header_line]
     while headers and not headers[-1]:
         headers.pop()

@@ -34,6 +34,7 @@ _ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "full_name": ("Full Name", "Name"),
         "email": ("Email", "E-mail"),
         "hire_date": ("Hire Date", "Start Date", "Hired"),
+        "role": ("Role", "Attain Role"),
     },
     "leads": {
         "external_id": ("ID", "Lead ID"),

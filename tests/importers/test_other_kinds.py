@@ -1,0 +1,184 @@
+"""Activities, accounts, leads, people and targets from vendor and generic files."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from attain.crm.models import Account, Activity, Deal, Lead, LeadStatus
+from attain.importers.services import import_run
+from attain.metrics.engine.rollups import rollup_verify
+from attain.metrics.models import Target
+from attain.org.models import Person, Role
+from tests.importers.conftest import HUBSPOT_DEALS, PIPEDRIVE_DEALS
+
+pytestmark = pytest.mark.django_db
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def test_pipedrive_activities_join_due_date_and_time_and_link_deals(reps, write_csv):
+    import_run(actor=None, kind="deals", path=write_csv("pd.csv", PIPEDRIVE_DEALS))
+    rows = [
+        [
+            "Activity - ID",
+            "Activity - Type",
+            "Activity - Subject",
+            "Activity - Due date",
+            "Activity - Due time",
+            "Activity - Duration",
+            "Activity - Assigned to user",
+            "Deal - ID",
+            "Activity - Organization",
+        ],
+        [
+            "5001",
+            "call",
+            "Intro call",
+            "2026-01-07",
+            "09:30",
+            "00:15",
+            "Alice Rep",
+            "101",
+            "Acme Corp",
+        ],
+        ["5002", "meeting", "Demo", "2026-01-20", "", "01:30", "Alice Rep", "101", ""],
+        ["5003", "task", "Send proposal", "2026-02-01", "14:00", "", "Bob Rep", "999", ""],
+        ["5004", "deadline", "Renewal", "2026-03-01", "", "", "Carol Rep", "", "Vandelay"],
+    ]
+    result = import_run(actor=None, kind="activities", path=write_csv("act.csv", rows))
+    assert result.errors == [] and result.created == 4 and result.source == "pipedrive"
+    call = Activity.objects.get(external_id="5001")
+    assert call.occurred_at == datetime(2026, 1, 7, 9, 30, tzinfo=BERLIN)
+    assert (call.kind, call.duration_minutes) == ("call", 15)
+    assert call.deal == Deal.objects.get(external_id="101")
+    assert Activity.objects.get(external_id="5002").duration_minutes == 90
+    assert Activity.objects.get(external_id="5003").deal is None
+    assert any("not imported" in n for n in result.notes)
+    assert Deal.objects.get(external_id="101").last_activity_at == datetime(
+        2026, 1, 20, tzinfo=BERLIN
+    )
+    again = import_run(actor=None, kind="activities", path=write_csv("act.csv", rows))
+    assert (again.created, again.unchanged) == (0, 4)
+    assert rollup_verify(samples=30, seed=4) == []
+
+
+def test_salesforce_and_hubspot_activities(reps, write_csv):
+    salesforce = [
+        ["Activity ID", "Assigned", "Subject", "Type", "Date", "Company / Account"],
+        ["00T1", "Alice Rep", "Call Globex", "Call", "3/2/2026", "Globex"],
+        ["00T2", "Bob Rep", "Email", "Email", "3/3/2026", ""],
+        ["00T3", "Bob Rep", "Lunch", "Fax", "3/4/2026", ""],
+    ]
+    result = import_run(actor=None, kind="activities", path=write_csv("sf.csv", salesforce))
+    assert result.source == "salesforce" and result.rejected == 1
+    assert (result.errors[0].row, result.errors[0].column, result.errors[0].value) == (
+        4,
+        "Type",
+        "Fax",
+    )
+    hubspot = [
+        ["Record ID", "Activity type", "Activity date", "Activity assigned to", "Call outcome"],
+        ["7001", "CALL", "2026-03-02 10:00", "Carol Rep", "Connected"],
+        ["7002", "MEETING", "2026-03-05 15:30", "Carol Rep", "Completed"],
+    ]
+    result = import_run(actor=None, kind="activities", path=write_csv("hs.csv", hubspot))
+    assert result.errors == [] and result.source == "hubspot" and result.created == 2
+    assert Activity.objects.get(external_id="7001").outcome == "connected"
+
+
+def test_accounts_upsert_by_id_then_name(reps, write_csv):
+    rows = [
+        ["Record ID", "Company name", "Industry", "Company owner", "Create Date"],
+        ["1", "Globex", "Manufacturing", "Alice Rep", "2025-05-01 10:00"],
+        ["2", "Initech", "Software", "", "2025-06-01 10:00"],
+    ]
+    result = import_run(actor=None, kind="accounts", path=write_csv("c.csv", rows))
+    assert result.errors == [] and result.created == 2
+    rows[2][2] = "IT services"
+    again = import_run(actor=None, kind="accounts", path=write_csv("c2.csv", rows))
+    assert (again.created, again.updated, again.unchanged) == (0, 1, 1)
+    assert Account.objects.get(name="Initech").industry == "IT services"
+    assert Account.objects.get(name="Globex").owner == reps["alice"]
+
+
+def test_leads_map_vendor_statuses(reps, write_csv):
+    rows = [
+        [
+            "Lead ID",
+            "Name",
+            "Company / Account",
+            "Email",
+            "Lead Source",
+            "Lead Owner",
+            "Lead Status",
+            "Create Date",
+        ],
+        [
+            "00Q1",
+            "Ann Lee",
+            "Globex",
+            "ann@globex.test",
+            "Web",
+            "Alice Rep",
+            "Open - Not Contacted",
+            "2/1/2026",
+        ],
+        [
+            "00Q2",
+            "Ben Ho",
+            "Initech",
+            "ben@initech.test",
+            "Partner",
+            "Bob Rep",
+            "Closed - Converted",
+            "2/2/2026",
+        ],
+        ["00Q3", "Cy Ng", "", "not-an-email", "", "", "Working - Contacted", "2/3/2026"],
+    ]
+    result = import_run(actor=None, kind="leads", path=write_csv("l.csv", rows))
+    assert result.rejected == 1 and result.errors[0].column == "Email"
+    result = import_run(actor=None, kind="leads", path=write_csv("l.csv", rows[:3]))
+    assert result.created == 2 and result.source == "salesforce"
+    assert Lead.objects.get(external_id="00Q2").status == LeadStatus.CONVERTED
+    assert Lead.objects.get(external_id="00Q1").created_on == date(2026, 2, 1)
+    assert rollup_verify(samples=20, seed=9) == []
+
+
+def test_people_then_targets(org, company, write_csv):
+    people = [
+        ["Full Name", "Email", "Attain Role", "Title", "Start Date"],
+        ["Dana Diaz", "dana@acme.test", "rep", "AE", "1/15/2025"],
+        ["Eli Ek", "eli@acme.test", "Sales manager", "", "3/1/2025"],
+        ["Bad Role", "bad@acme.test", "wizard", "", "3/1/2025"],
+    ]
+    result = import_run(
+        actor=None, kind="people", path=write_csv("p.csv", people), skip_bad_rows=True
+    )
+    assert (result.created, result.rejected) == (2, 1)
+    dana = Person.objects.get(email="dana@acme.test")
+    assert (dana.role, dana.hire_date) == (Role.REP, date(2025, 1, 15))
+    assert Person.objects.get(email="eli@acme.test").role == Role.MANAGER
+    targets = [
+        ["kpi", "subject", "period", "value"],
+        ["revenue_won", "dana@acme.test", "FY2026-Q1", "50,000"],
+        ["revenue_won", "Acme", "FY2026", "1000000"],
+        ["revenue_won", "company", "FY2026-Q1", "250000"],
+        ["no_such_kpi", "company", "FY2026-Q1", "1"],
+        ["revenue_won", "Nobody", "FY2026-Q1", "1"],
+    ]
+    result = import_run(
+        actor=None, kind="targets", path=write_csv("t.csv", targets), skip_bad_rows=True
+    )
+    assert (result.created, result.rejected) == (3, 2)
+    assert Target.objects.get(person=dana).value == Decimal("50000.00")
+    again = import_run(actor=None, kind="targets", path=write_csv("t.csv", targets[:4]))
+    assert again.unchanged == 3
+
+
+def test_hubspot_file_twice_and_then_activities_keep_rollups(reps, write_csv):
+    import_run(actor=None, kind="deals", path=write_csv("hs.csv", HUBSPOT_DEALS))
+    import_run(actor=None, kind="deals", path=write_csv("hs.csv", HUBSPOT_DEALS))
+    assert rollup_verify(samples=20, seed=11) == []
