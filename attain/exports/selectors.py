@@ -231,7 +231,8 @@ def _accounts(period: Period | None, scope: ExportScope, tz: ZoneInfo) -> Iterat
     for row in qs.values_list(*_ACCOUNT_FIELDS).iterator(chunk_size=CHUNK):
         a = dict(zip(_ACCOUNT_FIELDS, row, strict=True))
         yield {
-            "external_id": _external_id(a["external_id"], a["pk"]),
+            # Optional for accounts: without one the importer matches the account by name.
+            "external_id": a["external_id"],
             "name": a["name"],
             "industry": a["industry"],
             "owner": a["owner__email"],
