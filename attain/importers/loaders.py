@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from attain.audit.services import Action, Actor, audit_bulk
 from attain.core.bulk import bulk_insert, next_id, reset_sequences
-from attain.core.money import quantize_money, to_base
+from attain.core.money import quantize_money
 from attain.crm.models import (
     CLOSED_CATEGORIES,
     Account,
@@ -43,7 +43,7 @@ from attain.crm.models import (
     Product,
     Stage,
 )
-from attain.importers.lookups import PeopleIndex, RateTable, name_key
+from attain.importers.lookups import PeopleIndex, RateTable, base_amount, money, name_key
 from attain.importers.parsing import (
     parse_currency,
     parse_datetime,
@@ -94,7 +94,7 @@ class Loader:
         self.ctx = ctx
         self.plan = ctx.plan
         self.seen_ids: dict[str, int] = {}
-        self._people_missing: dict[str, int] = {}
+        self._owner_memo: dict[str, tuple[int | None, str]] = {}
 
     # ------------------------------------------------------------------ hooks
     def prepare(self, table: Table) -> None:
@@ -115,6 +115,8 @@ class Loader:
         for spec in FIELDS[self.kind]:
             if spec.name not in self.plan.positions:
                 exprs.append(pl.lit(None, dtype=_dtype(spec.type)).alias(spec.name))
+                if spec.type == "datetime":
+                    exprs.append(pl.lit(None, dtype=pl.Date()).alias(f"{spec.name}__on"))
                 continue
             text = pl.col(self.plan.column(spec.name))
             if spec.name == "occurred_at" and "occurred_time" in self.plan.positions:
@@ -127,6 +129,7 @@ class Loader:
             reason: pl.Expr
             if spec.type == "datetime":
                 value, reason = parse_datetime(text, tz)
+                exprs.append(value.dt.convert_time_zone(tz).dt.date().alias(f"{spec.name}__on"))
             elif spec.type == "date":
                 value, reason = parse_datetime(text, tz)
                 value = value.dt.convert_time_zone(tz).dt.date()
@@ -201,11 +204,16 @@ class Loader:
             if required:
                 return None, RowError(row, self.header("owner"), "", "required")
             return None, None
-        pk, reason = self.ctx.people.match(value)
+        memo = self._owner_memo.get(value)
+        if memo is None:
+            memo = self._owner_memo[value] = self.ctx.people.match(value)
+        pk, reason = memo
         if pk is not None:
             return pk, None
         if self.ctx.create_missing_people and "more than one" not in reason:
-            return self._person_create(value, day or self.ctx.now.date()), None
+            created = self._person_create(value, day or self.ctx.now.date())
+            self._owner_memo[value] = (created, "")
+            return created, None
         result = self.ctx.result
         if value not in result.unmatched_owners:
             result.unmatched_owners.append(value)
@@ -553,7 +561,7 @@ class DealLoader(Loader):
             if dup:
                 problems.append(dup)
             created_at: datetime | None = rec["created_at"]
-            created_on = self.local(created_at)
+            created_on: date | None = rec["created_at__on"]
             owner_id, err = (
                 self.owner(row, rec["owner"], created_on) if rec["owner"] else (None, None)
             )
@@ -648,7 +656,7 @@ class DealLoader(Loader):
             rate: Decimal | None = None
             amount: Decimal | None = None
             if rec["amount"] is not None:
-                amount = quantize_money(_decimal(rec["amount"]), currency) if currency else None
+                amount = money(rec["amount"], currency)
             if created_on is not None and currency:
                 rate = self.rates.rate(currency, created_on)
                 if rate is None:
@@ -704,7 +712,7 @@ class DealLoader(Loader):
                         amount,
                         currency,
                         rate,
-                        to_base(amount, rate, base),
+                        base_amount(amount, rate, base),
                         stage.pk,
                         rec["probability"],
                         created_at,
@@ -739,7 +747,7 @@ class DealLoader(Loader):
             new: dict[str, Any] = dict(zip(DEAL_COMPARED, values, strict=True))
             new.update(
                 exchange_rate=rate,
-                amount_base=to_base(amount, rate, base),
+                amount_base=base_amount(amount, rate, base),
                 created_on=created_on,
                 closed_on=closed_on,
             )
@@ -868,7 +876,7 @@ class ActivityLoader(Loader):
             if dup:
                 problems.append(dup)
             occurred_at: datetime | None = rec["occurred_at"]
-            occurred_on = self.local(occurred_at)
+            occurred_on: date | None = rec["occurred_at__on"]
             owner_id, err = (
                 self.owner(row, rec["owner"], occurred_on) if rec["owner"] else (None, None)
             )
@@ -1103,7 +1111,7 @@ class LeadLoader(Loader):
             if dup:
                 problems.append(dup)
             created_at = rec["created_at"]
-            created_on = self.local(created_at)
+            created_on = rec["created_at__on"]
             owner_id, err = self.owner(row, rec["owner"], created_on, required=False)
             if err:
                 problems.append(err)

@@ -8,10 +8,31 @@ import unicodedata
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
+from attain.core.money import ROUNDING, currency_exponent
 from attain.crm.models import ExchangeRate
 
 
+@lru_cache(maxsize=512)
+def _quantum(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-min(currency_exponent(currency), 2))
+
+
+CENT = Decimal("0.01")
+
+
+def money(text: str, currency: str) -> Decimal:
+    """Parsed amount text at the currency's minor unit, half-up (as quantize_money does)."""
+    return Decimal(text).quantize(_quantum(currency), rounding=ROUNDING).quantize(CENT)
+
+
+def base_amount(amount: Decimal, rate: Decimal, base_currency: str) -> Decimal:
+    """The amount in base currency at a stored rate (as core.money.to_base does), memo-free."""
+    return (amount * rate).quantize(_quantum(base_currency), rounding=ROUNDING).quantize(CENT)
+
+
+@lru_cache(maxsize=200_000)
 def name_key(text: str) -> str:
     """Case-, accent- and spacing-insensitive form of a name ("José  Pérez" == "jose perez")."""
     decomposed = unicodedata.normalize("NFKD", text)

@@ -49,13 +49,20 @@ def parse_datetime(text: pl.Expr, tz: str) -> tuple[pl.Expr, pl.Expr]:
     """Aware UTC instants; values without an offset are read in the organisation's zone."""
     cleaned = text.str.replace(r"\s+(UTC|GMT)$", "+0000")
     aware = [cleaned.str.strptime(_UTC, f, strict=False) for f in AWARE_FORMATS]
-    local = [
-        cleaned.str.strptime(pl.Datetime("us"), f, strict=False)
-        .dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null")
-        .dt.convert_time_zone("UTC")
-        for f in LOCAL_FORMATS
-    ]
-    value = pl.coalesce([*aware, *local])
+    naive = pl.coalesce(
+        [cleaned.str.strptime(pl.Datetime("us"), f, strict=False) for f in LOCAL_FORMATS]
+    )
+    # A local time inside a daylight-saving gap (02:30 on the spring-forward night) does not
+    # exist; like the clocks, move it forward by the gap (one hour).
+    local = pl.coalesce(
+        [
+            naive.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null"),
+            naive.dt.offset_by("1h").dt.replace_time_zone(
+                tz, ambiguous="earliest", non_existent="null"
+            ),
+        ]
+    ).dt.convert_time_zone("UTC")
+    value = pl.coalesce([*aware, local])
     reason = pl.when(text.is_not_null() & value.is_null()).then(
         pl.lit(f"not a date; expected {DATE_HINT}")
     )
