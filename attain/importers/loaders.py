@@ -1168,7 +1168,7 @@ class LeadLoader(Loader):
                 )
                 result.created += 1
                 if owner_id is not None:
-                    self.ctx.touched.add((owner_id, created_on))  # type: ignore[arg-type]
+                    self.ctx.touched.add((owner_id, created_on))
                 continue
             pk, *before = old
             if tuple(before[:7]) == values:
