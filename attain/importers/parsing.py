@@ -45,12 +45,35 @@ DATE_HINT: Final = "a date such as 2026-11-23, 11/23/2026 or 2026-11-23 14:15:00
 _UTC = pl.Datetime("us", "UTC")
 
 
-def parse_datetime(text: pl.Expr, tz: str) -> tuple[pl.Expr, pl.Expr]:
+def datetime_formats(sample: pl.Series) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The formats that read any of a sample's values, so a batch tries only those.
+
+    None when nothing matches (the caller then tries every format and reports the cells).
+    """
+    cleaned = sample.str.replace(r"\s+(UTC|GMT)$", "+0000")
+    aware = tuple(
+        f for f in AWARE_FORMATS if cleaned.str.strptime(_UTC, f, strict=False).is_not_null().any()
+    )
+    local = tuple(
+        f
+        for f in LOCAL_FORMATS
+        if cleaned.str.strptime(pl.Datetime("us"), f, strict=False).is_not_null().any()
+    )
+    return (aware, local) if aware or local else None
+
+
+def parse_datetime(
+    text: pl.Expr,
+    tz: str,
+    formats: tuple[tuple[str, ...], tuple[str, ...]] | None = None,
+) -> tuple[pl.Expr, pl.Expr]:
     """Aware UTC instants; values without an offset are read in the organisation's zone."""
+    aware_formats, local_formats = formats or (AWARE_FORMATS, LOCAL_FORMATS)
     cleaned = text.str.replace(r"\s+(UTC|GMT)$", "+0000")
-    aware = [cleaned.str.strptime(_UTC, f, strict=False) for f in AWARE_FORMATS]
+    aware = [cleaned.str.strptime(_UTC, f, strict=False) for f in aware_formats]
     naive = pl.coalesce(
-        [cleaned.str.strptime(pl.Datetime("us"), f, strict=False) for f in LOCAL_FORMATS]
+        [cleaned.str.strptime(pl.Datetime("us"), f, strict=False) for f in local_formats]
+        or [pl.lit(None, dtype=pl.Datetime("us"))]
     )
     # A local time inside a daylight-saving gap (02:30 on the spring-forward night) does not
     # exist; like the clocks, move it forward by the gap (one hour).
@@ -62,7 +85,7 @@ def parse_datetime(text: pl.Expr, tz: str) -> tuple[pl.Expr, pl.Expr]:
             ),
         ]
     ).dt.convert_time_zone("UTC")
-    value = pl.coalesce([*aware, local])
+    value = pl.coalesce([*aware, local]) if aware_formats else local
     reason = pl.when(text.is_not_null() & value.is_null()).then(
         pl.lit(f"not a date; expected {DATE_HINT}")
     )

@@ -203,3 +203,26 @@ def test_a_run_is_recorded_and_audited(reps, usd_rate, write_csv, adam):
     assert any("import of sf.csv" in n for n in notes)
     assert LogEntry.objects.filter(object_pk=str(run.pk), actor=user).exists()
     json.dumps(result.as_dict())
+
+
+def test_a_big_file_loads_with_deferred_indexes_and_keeps_them(reps, write_csv, monkeypatch):
+    from django.db import connection
+
+    from attain.importers import services
+
+    def indexes() -> set[str]:
+        with connection.cursor() as cursor:
+            return {
+                name
+                for name, info in connection.introspection.get_constraints(
+                    cursor, Deal._meta.db_table
+                ).items()
+                if info["index"]
+            }
+
+    before = indexes()
+    monkeypatch.setattr(services, "BIG_FILE_BYTES", 0)
+    result = import_run(actor=None, kind="deals", path=write_csv("hs.csv", HUBSPOT_DEALS))
+    assert result.created == 4 and result.committed
+    assert indexes() == before
+    assert rollup_verify(samples=20, seed=8) == []
