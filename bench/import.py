@@ -529,6 +529,8 @@ def main() -> int:
             )
             for db in databases:
                 results.append(run_one(db, source, files, args.reps, args.pg))
+                if args.json:  # after each run, so a long benchmark that is stopped keeps some
+                    args.json.write_text(json.dumps(results, indent=2, default=str))
     finally:
         if args.files is None:
             shutil.rmtree(files_dir, ignore_errors=True)
