@@ -209,3 +209,9 @@ def test_upload_needs_csrf(maria: Person, org: object) -> None:
         reverse("importers:upload_new"), {"kind": "deals", "file": csv_file(SALESFORCE_DEALS)}
     )
     assert response.status_code == 403
+
+
+def test_imports_link_in_the_menu_for_managers_only(maria: Person, alice: Person) -> None:
+    link = f'href="{reverse("importers:run_list")}"'
+    assert link in signed_in(maria).get(reverse("home")).content.decode()
+    assert link not in signed_in(alice).get(reverse("home")).content.decode()
