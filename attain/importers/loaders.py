@@ -57,6 +57,7 @@ from attain.importers.reading import ROW, Table
 from attain.importers.results import ImportResult, RowError
 from attain.importers.selectors import ColumnPlan
 from attain.importers.sources import FIELDS, Source
+from attain.importers.writing import frame_insert
 from attain.org.models import Organisation, Person, Role
 
 LOOKUP_CHUNK = 5_000
@@ -927,7 +928,8 @@ class ActivityLoader(Loader):
         updates: list[tuple[int, dict[str, Any]]] = []
         kinds = self.kinds
         stamp = db_stamp()
-        for rec in out.iter_rows(named=True):
+        rest = self._insert_new(out, errors, stored, deals)
+        for rec in rest.iter_rows(named=True):
             row = rec[ROW]
             problems = list(errors.get(row, ()))
             dup = self.duplicate(row, rec["external_id"])
@@ -1021,6 +1023,110 @@ class ActivityLoader(Loader):
         for pk, new in updates:
             Activity.objects.filter(pk=pk).update(**new)
         self.count(Activity, updated=len(updates))
+
+    def _insert_new(
+        self,
+        out: pl.DataFrame,
+        errors: dict[int, list[RowError]],
+        stored: dict[str, tuple[Any, ...]],
+        deals: dict[str, tuple[int, int | None]],
+    ) -> pl.DataFrame:
+        """Insert the batch's new, valid rows as one frame; return the rows left to check.
+
+        The rest (rows with a problem, ids already stored or repeated, owners to create) go
+        through the row-by-row path, which reports, updates or rejects them.
+        """
+        owner_map: dict[str, int] = {}
+        for value in out.get_column("owner").drop_nulls().unique().to_list():
+            memo = self._owner_memo.get(value)
+            if memo is None:
+                memo = self._owner_memo[value] = self.ctx.people.match(value)
+            if memo[0] is not None:
+                owner_map[value] = memo[0]
+        kind_map: dict[str, str] = {}
+        for value in out.get_column("kind").drop_nulls().unique().to_list():
+            found = self.kinds.get(name_key(value))
+            if found is not None:
+                kind_map[value] = found
+        seen = self.seen_ids
+        bad = set(errors)
+        in_batch = out.get_column("external_id").is_duplicated().to_list()
+        mask = [
+            bool(ext) and row not in bad and ext not in stored and ext not in seen and not dup
+            for row, ext, dup in zip(
+                out.get_column(ROW).to_list(),
+                out.get_column("external_id").to_list(),
+                in_batch,
+                strict=True,
+            )
+        ]
+        typed = out.with_columns(
+            pl.Series("__new", mask, dtype=pl.Boolean),
+            pl.col("owner")
+            .replace_strict(owner_map, default=None, return_dtype=pl.Int64)
+            .alias("__owner"),
+            pl.col("kind")
+            .replace_strict(kind_map, default=None, return_dtype=pl.String)
+            .alias("__kind"),
+        )
+        good = (
+            pl.col("__new")
+            & pl.col("__owner").is_not_null()
+            & pl.col("__kind").is_not_null()
+            & pl.col("occurred_at").is_not_null()
+        )
+        new = typed.filter(good)
+        if new.is_empty():
+            return out
+        deal_ids = {ext: pk for ext, (pk, _) in deals.items()}
+        deal_accounts = {ext: acc for ext, (_, acc) in deals.items() if acc is not None}
+        account_names = {
+            name: pk
+            for name in new.get_column("account").drop_nulls().unique().to_list()
+            if (pk := self.accounts.by_name.get(name_key(name))) is not None
+        }
+        outcomes = {
+            value: _OUTCOMES.get(name_key(value), "")
+            for value in new.get_column("outcome").drop_nulls().unique().to_list()
+        }
+        start = self.next_activity
+        self.next_activity += new.height
+        rows = new.select(
+            pl.int_range(start, start + new.height, dtype=pl.Int64).alias("id"),
+            pl.col("__kind").alias("kind"),
+            pl.col("__owner").alias("owner_id"),
+            pl.col("deal")
+            .replace_strict(deal_ids, default=None, return_dtype=pl.Int64)
+            .alias("deal_id"),
+            pl.coalesce(
+                pl.col("deal").replace_strict(deal_accounts, default=None, return_dtype=pl.Int64),
+                pl.col("account").replace_strict(
+                    account_names, default=None, return_dtype=pl.Int64
+                ),
+            ).alias("account_id"),
+            pl.col("occurred_at"),
+            pl.col("occurred_at__on").alias("occurred_on"),
+            pl.col("outcome")
+            .replace_strict(outcomes, default="", return_dtype=pl.String)
+            .fill_null("")
+            .alias("outcome"),
+            pl.col("duration_minutes").cast(pl.Int64),
+            pl.col("subject").fill_null(""),
+            pl.col("external_id"),
+            pl.lit(self.ctx.source_key).alias("source_system"),
+        )
+        frame_insert(Activity._meta.db_table, rows)
+        self.count(Activity, created=rows.height)
+        self.ctx.result.created += rows.height
+        seen.update(
+            zip(new.get_column("external_id").to_list(), new.get_column(ROW).to_list(), strict=True)
+        )
+        self.ctx.touched.update(rows.select("owner_id", "occurred_on").unique().iter_rows())
+        self.deals_touched.update(rows.get_column("deal_id").drop_nulls().unique().to_list())
+        self.unknown_deals += new.filter(
+            pl.col("deal").is_not_null() & ~pl.col("deal").is_in(list(deal_ids))
+        ).height
+        return typed.filter(~good).select(out.columns)
 
     def finish(self) -> None:
         reset_sequences([Activity._meta.db_table])

@@ -53,12 +53,12 @@ class Table:
     def columns(self) -> list[str]:
         return [f"c{i}" for i in range(len(self.headers))]
 
-    def batches(self, size: int = BATCH_ROWS) -> Iterator[pl.DataFrame]:
+    def batches(self, size: int | None = None) -> Iterator[pl.DataFrame]:
         """DataFrames of text columns c0…cN plus `__row` (spreadsheet row, header = 1).
 
         Rows with every cell empty (blank lines, trailing `,,,` lines) are left out.
         """
-        for frame in self._raw_batches(size):
+        for frame in self._raw_batches(size or BATCH_ROWS):
             yield frame.filter(~pl.all_horizontal(pl.col(self.columns).is_null()))
 
     def _raw_batches(self, size: int) -> Iterator[pl.DataFrame]:

@@ -182,3 +182,24 @@ def test_hubspot_file_twice_and_then_activities_keep_rollups(reps, write_csv):
     import_run(actor=None, kind="deals", path=write_csv("hs.csv", HUBSPOT_DEALS))
     import_run(actor=None, kind="deals", path=write_csv("hs.csv", HUBSPOT_DEALS))
     assert rollup_verify(samples=20, seed=11) == []
+
+
+def test_batches_keep_row_numbers_and_catch_duplicates_across_them(reps, write_csv, monkeypatch):
+    from attain.importers import reading
+
+    monkeypatch.setattr(reading, "BATCH_ROWS", 2)
+    rows = [
+        ["Activity - ID", "Activity - Type", "Activity - Due date", "Activity - Assigned to user"]
+    ]
+    rows += [[str(n), "call", f"2026-01-{n:02d}", "Alice Rep"] for n in range(1, 8)]
+    rows.append(["3", "call", "2026-01-09", "Alice Rep"])  # row 9 repeats row 4's id
+    rows.append(["9", "call", "2026-01-10", "Nobody"])  # row 10
+    result = import_run(
+        actor=None, kind="activities", path=write_csv("a.csv", rows), skip_bad_rows=True
+    )
+    assert (result.created, result.rejected) == (7, 2)
+    found = {(e.row, e.column) for e in result.errors}
+    assert found == {(9, "Activity - ID"), (10, "Activity - Assigned to user")}
+    assert "row 4" in next(e.reason for e in result.errors if e.row == 9)
+    assert Activity.objects.get(external_id="7").occurred_on == date(2026, 1, 7)
+    assert rollup_verify(samples=20, seed=12) == []
