@@ -479,8 +479,12 @@ def write_doc(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
     pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
     block = "\n".join(body) + "\n"
-    if pattern.search(text):
-        text = pattern.sub(lambda _: block, text)
+    found = pattern.search(text)
+    if found:
+        # Hand-written subsections (### Quality report, ### Findings) survive a re-run.
+        old = found.group(0)
+        keep = old[old.index("\n### ") + 1 :] if "\n### " in old else ""
+        text = pattern.sub(lambda _: block + ("\n" + keep if keep else ""), text)
     else:
         text = text.rstrip("\n") + "\n\n" + block
     DOC.write_text(text, encoding="utf-8")
