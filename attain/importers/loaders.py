@@ -607,7 +607,8 @@ class DealLoader(Loader):
         stamp = db_stamp()
         now = stamp(self.ctx.now)
         stage_memo: dict[str, StageInfo | None] = {}
-        for rec in out.iter_rows(named=True):
+        rest = self._insert_new(out, errors, stored, won_keys, lost_keys, actor_id)
+        for rec in rest.iter_rows(named=True):
             row = rec[ROW]
             problems = list(errors.get(row, ()))
             dup = self.duplicate(row, rec["external_id"])
@@ -846,6 +847,237 @@ class DealLoader(Loader):
                 self.next_change += 1
                 self.stage_changes += 1
         self.count(Deal, updated=len(updates))
+
+    def _insert_new(
+        self,
+        out: pl.DataFrame,
+        errors: dict[int, list[RowError]],
+        stored: dict[str, tuple[Any, ...]],
+        won_keys: set[str],
+        lost_keys: set[str],
+        actor_id: int | None,
+    ) -> pl.DataFrame:
+        """Insert the batch's new, valid deals (and their first stage change) as frames.
+
+        Returns the rows left for the row-by-row path: any with a problem, ids already stored
+        or repeated, owners to create, statuses or rates that need a closer look.
+        """
+        base = self.ctx.org.base_currency
+        owner_map: dict[str, int] = {}
+        for value in out.get_column("owner").drop_nulls().unique().to_list():
+            memo = self._owner_memo.get(value)
+            if memo is None:
+                memo = self._owner_memo[value] = self.ctx.people.match(value)
+            if memo[0] is not None:
+                owner_map[value] = memo[0]
+        stage_pk: dict[str, int] = {}
+        stage_cat: dict[str, str] = {}
+        for value in out.get_column("stage").drop_nulls().unique().to_list():
+            info = self.stages.get(self.stage_key(value))
+            if info is not None:
+                stage_pk[value], stage_cat[value] = info.pk, info.category
+        status_kind: dict[str, str] = {}
+        for value in out.get_column("status").drop_nulls().unique().to_list():
+            key = name_key(value)
+            if key in won_keys or key == "won":
+                status_kind[value] = "won"
+            elif key in lost_keys or key == "lost":
+                status_kind[value] = "lost"
+            elif key == "open":
+                status_kind[value] = "open"
+        seen = self.seen_ids
+        bad = set(errors)
+        in_batch = out.get_column("external_id").is_duplicated().to_list()
+        mask = [
+            bool(ext) and row not in bad and ext not in stored and ext not in seen and not dup
+            for row, ext, dup in zip(
+                out.get_column(ROW).to_list(),
+                out.get_column("external_id").to_list(),
+                in_batch,
+                strict=True,
+            )
+        ]
+        won_pk = self.won.pk if self.won else None
+        lost_pk = self.lost.pk if self.lost else None
+        status = pl.col("status").replace_strict(status_kind, default=None, return_dtype=pl.String)
+        raw_pk = pl.col("stage").replace_strict(stage_pk, default=None, return_dtype=pl.Int64)
+        raw_cat = pl.col("stage").replace_strict(stage_cat, default=None, return_dtype=pl.String)
+        typed = out.with_columns(
+            pl.Series("__new", mask, dtype=pl.Boolean),
+            pl.col("owner")
+            .replace_strict(owner_map, default=None, return_dtype=pl.Int64)
+            .alias("__owner"),
+            pl.when(pl.col("status").is_null() | (status == "open"))
+            .then(raw_pk)
+            .when(raw_pk.is_not_null() & (status == "won"))
+            .then(pl.lit(won_pk, dtype=pl.Int64))
+            .when(raw_pk.is_not_null() & (status == "lost"))
+            .then(pl.lit(lost_pk, dtype=pl.Int64))
+            .alias("__stage"),
+            pl.when(pl.col("status").is_null() | (status == "open"))
+            .then(raw_cat)
+            .when(raw_pk.is_not_null() & (status == "won"))
+            .then(pl.lit(ForecastCategory.CLOSED_WON))
+            .when(raw_pk.is_not_null() & (status == "lost"))
+            .then(pl.lit(ForecastCategory.CLOSED_LOST))
+            .alias("__category"),
+            pl.coalesce(pl.col("currency"), pl.col("amount__currency"), pl.lit(base)).alias(
+                "__currency"
+            ),
+        )
+        won = pl.col("__category") == ForecastCategory.CLOSED_WON
+        lost = pl.col("__category") == ForecastCategory.CLOSED_LOST
+        closing_at = (
+            pl.when(won)
+            .then(pl.coalesce("won_at", "close_date"))
+            .when(lost)
+            .then(pl.coalesce("lost_at", "close_date"))
+        )
+        closing_on = (
+            pl.when(won & pl.col("won_at").is_not_null())
+            .then(pl.col("won_at__on"))
+            .when(lost & pl.col("lost_at").is_not_null())
+            .then(pl.col("lost_at__on"))
+            .when(won | lost)
+            .then(pl.col("close_date__on"))
+        )
+        typed = typed.with_columns(closing_at.alias("__closed_at"), closing_on.alias("__closed_on"))
+        good = (
+            pl.col("__new")
+            & pl.col("__owner").is_not_null()
+            & pl.col("__stage").is_not_null()
+            & pl.col("created_at").is_not_null()
+            & pl.col("amount").is_not_null()
+            & ((~won & ~lost) | pl.col("__closed_at").is_not_null())
+            & (
+                pl.col("__closed_on").is_null()
+                | (pl.col("__closed_on") >= pl.col("created_at__on"))
+            )
+        )
+        new = typed.filter(good)
+        if new.is_empty():
+            return out
+        # exchange rates per (currency, creation day); a missing rate goes the slow way
+        pairs = new.select("__currency", "created_at__on").unique().rows()
+        rates = {(c, d): self.rates.rate(c, d) for c, d in pairs}
+        missing = [(c, d) for (c, d), r in rates.items() if r is None]
+        if missing:
+            lacking = pl.DataFrame(
+                {"__currency": [c for c, _ in missing], "created_at__on": [d for _, d in missing]},
+                schema={"__currency": pl.String, "created_at__on": pl.Date},
+            )
+            new = new.join(lacking, on=["__currency", "created_at__on"], how="anti")
+            if new.is_empty():
+                return out
+        new_rows = set(new.get_column(ROW).to_list())
+        rest = typed.filter(~pl.col(ROW).is_in(list(new_rows))).select(out.columns)
+        # money in Python: Decimal quantizing at the currency's minor unit, half-up
+        amounts: list[Decimal] = []
+        rate_values: list[Decimal] = []
+        base_values: list[Decimal] = []
+        for text, currency, day in new.select("amount", "__currency", "created_at__on").iter_rows():
+            amount = money(text, currency)
+            rate = rates[(currency, day)]
+            assert rate is not None
+            amounts.append(amount)
+            rate_values.append(rate)
+            base_values.append(base_amount(amount, rate, base))
+        # accounts named by the new deals (created when missing, before the deals point at them)
+        account_ids: dict[str, int] = {}
+        for name, created_at in (
+            new.filter(pl.col("account").is_not_null())
+            .group_by("account", maintain_order=True)
+            .agg(pl.col("created_at").first())
+            .iter_rows()
+        ):
+            pk = self.accounts.get(name, created_at)
+            if pk is not None:
+                account_ids[name] = pk
+        self.accounts.flush()
+        product_ids: dict[str, int] = {}
+        for name, n in new.group_by("product").len().iter_rows():
+            if name is None:
+                continue
+            pk = self.products.get(name_key(name))
+            if pk is None:
+                self.unknown_products[name] += n
+            else:
+                product_ids[name] = pk
+        start = self.next_deal
+        self.next_deal += new.height
+        closed_at = (
+            pl.when(pl.col("__closed_at") < pl.col("created_at"))
+            .then(pl.col("created_at"))
+            .otherwise(pl.col("__closed_at"))
+        )
+        deals = new.select(
+            pl.int_range(start, start + new.height, dtype=pl.Int64).alias("id"),
+            pl.col("name"),
+            pl.col("account")
+            .replace_strict(account_ids, default=None, return_dtype=pl.Int64)
+            .alias("account_id"),
+            pl.col("__owner").alias("owner_id"),
+            pl.col("product")
+            .replace_strict(product_ids, default=None, return_dtype=pl.Int64)
+            .alias("product_id"),
+            pl.Series("amount", amounts, dtype=pl.Decimal(18, 2)),
+            pl.col("__currency").alias("currency"),
+            pl.Series("exchange_rate", rate_values, dtype=pl.Decimal(18, 8)),
+            pl.Series("amount_base", base_values, dtype=pl.Decimal(18, 2)),
+            pl.col("__stage").alias("stage_id"),
+            pl.col("probability").cast(pl.Int64),
+            pl.col("created_at"),
+            pl.col("created_at__on").alias("created_on"),
+            pl.when(~won & ~lost).then(pl.col("close_date__on")).alias("expected_close_date"),
+            closed_at.alias("closed_at"),
+            pl.col("__closed_on").alias("closed_on"),
+            pl.when(won)
+            .then(pl.lit(DealStatus.WON.value))
+            .when(lost)
+            .then(pl.lit(DealStatus.LOST.value))
+            .otherwise(pl.lit(DealStatus.OPEN.value))
+            .alias("status"),
+            pl.when(lost)
+            .then(pl.col("lost_reason").fill_null(""))
+            .otherwise(pl.lit(""))
+            .alias("lost_reason"),
+            pl.col("next_step").fill_null(""),
+            pl.lit(None, dtype=pl.Date).alias("next_step_date"),
+            pl.col("lead_source").fill_null("").str.slice(0, 50),
+            pl.col("created_at").alias("stage_entered_at"),
+            pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("last_activity_at"),
+            pl.col("external_id"),
+            pl.lit(self.ctx.source_key).alias("source_system"),
+            pl.lit(self.ctx.now).cast(pl.Datetime("us", "UTC")).alias("updated_at"),
+        )
+        frame_insert(Deal._meta.db_table, deals)
+        first = self.next_change
+        self.next_change += deals.height
+        frame_insert(
+            DealStageChange._meta.db_table,
+            deals.select(
+                pl.int_range(first, first + deals.height, dtype=pl.Int64).alias("id"),
+                pl.col("id").alias("deal_id"),
+                pl.lit(None, dtype=pl.Int64).alias("from_stage_id"),
+                pl.col("stage_id").alias("to_stage_id"),
+                pl.col("created_at").alias("changed_at"),
+                pl.lit(actor_id, dtype=pl.Int64).alias("changed_by_id"),
+            ),
+        )
+        self.count(Deal, created=deals.height)
+        self.stage_changes += deals.height
+        self.ctx.result.created += deals.height
+        seen.update(
+            zip(new.get_column("external_id").to_list(), new.get_column(ROW).to_list(), strict=True)
+        )
+        self.ctx.touched.update(deals.select("owner_id", "created_on").unique().iter_rows())
+        self.ctx.touched.update(
+            deals.filter(pl.col("closed_on").is_not_null())
+            .select("owner_id", "closed_on")
+            .unique()
+            .iter_rows()
+        )
+        return rest
 
     def finish(self) -> None:
         reset_sequences(

@@ -11,11 +11,11 @@ import pytest
 from auditlog.models import LogEntry
 from django.db import DatabaseError
 
-from attain.core.bulk import bulk_insert
 from attain.crm.models import Account, Activity, Deal, DealStageChange, DealStatus, Stage
 from attain.importers import loaders
 from attain.importers.models import ImportIssue, ImportRun, ImportStatus
 from attain.importers.services import import_run
+from attain.importers.writing import frame_insert
 from attain.metrics.engine.rollups import rollup_verify
 from attain.metrics.models import PersonDay
 from tests.importers.conftest import HUBSPOT_DEALS, PIPEDRIVE_DEALS, SALESFORCE_DEALS
@@ -173,15 +173,15 @@ def test_the_mapping_file_maps_an_unknown_stage(reps, usd_rate, write_csv):
 
 def test_a_database_error_mid_import_leaves_nothing(reps, usd_rate, write_csv, monkeypatch):
     calls = {"n": 0}
-    real = bulk_insert
+    real = frame_insert
 
-    def failing(table, columns, rows, **kwargs):
+    def failing(table, frame):
         calls["n"] += 1
         if table == DealStageChange._meta.db_table:
             raise DatabaseError("disk full")
-        return real(table, columns, rows, **kwargs)
+        return real(table, frame)
 
-    monkeypatch.setattr(loaders, "bulk_insert", failing)
+    monkeypatch.setattr(loaders, "frame_insert", failing)
     result = import_run(actor=None, kind="deals", path=write_csv("sf.csv", SALESFORCE_DEALS))
     assert calls["n"] >= 2 and result.exit_code == 2 and not result.committed
     assert "disk full" in result.errors[0].reason
