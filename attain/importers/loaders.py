@@ -972,16 +972,17 @@ class DealLoader(Loader):
         new_rows = set(new.get_column(ROW).to_list())
         rest = typed.filter(~pl.col(ROW).is_in(list(new_rows))).select(out.columns)
         # money in Python: Decimal quantizing at the currency's minor unit, half-up
-        amounts: list[Decimal] = []
-        rate_values: list[Decimal] = []
-        base_values: list[Decimal] = []
+        # Decimals travel as their exact text: both databases read "12000.50" as the number.
+        amounts: list[str] = []
+        rate_values: list[str] = []
+        base_values: list[str] = []
         for text, currency, day in new.select("amount", "__currency", "created_at__on").iter_rows():
             amount = money(text, currency)
             rate = rates[(currency, day)]
             assert rate is not None
-            amounts.append(amount)
-            rate_values.append(rate)
-            base_values.append(base_amount(amount, rate, base))
+            amounts.append(str(amount))
+            rate_values.append(str(rate))
+            base_values.append(str(base_amount(amount, rate, base)))
         # accounts named by the new deals (created when missing, before the deals point at them)
         account_ids: dict[str, int] = {}
         for name, created_at in (
@@ -1020,10 +1021,10 @@ class DealLoader(Loader):
             pl.col("product")
             .replace_strict(product_ids, default=None, return_dtype=pl.Int64)
             .alias("product_id"),
-            pl.Series("amount", amounts, dtype=pl.Decimal(18, 2)),
+            pl.Series("amount", amounts, dtype=pl.String),
             pl.col("__currency").alias("currency"),
-            pl.Series("exchange_rate", rate_values, dtype=pl.Decimal(18, 8)),
-            pl.Series("amount_base", base_values, dtype=pl.Decimal(18, 2)),
+            pl.Series("exchange_rate", rate_values, dtype=pl.String),
+            pl.Series("amount_base", base_values, dtype=pl.String),
             pl.col("__stage").alias("stage_id"),
             pl.col("probability").cast(pl.Int64),
             pl.col("created_at"),
