@@ -60,3 +60,31 @@ def test_pipedrive_status_closes_deal_at_won_time(reps, write_csv):
 def test_salesforce_xlsx_reads_like_the_csv(reps, usd_rate, write_xlsx):
     result = import_run(actor=None, kind="deals", path=write_xlsx("sf.xlsx", SALESFORCE_DEALS))
     assert result.errors == [] and result.created == 5 and result.source == "salesforce"
+
+
+def test_hubspot_xlsx_with_real_date_cells_on_a_named_sheet(reps, tmp_path):
+    from datetime import datetime
+
+    import xlsxwriter
+
+    path = tmp_path / "hubspot.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    book.add_worksheet("Notes").write(0, 0, "exported by HubSpot")
+    sheet = book.add_worksheet("Deals")
+    stamp = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    for r, row in enumerate(HUBSPOT_DEALS):
+        for c, value in enumerate(row):
+            header = HUBSPOT_DEALS[0][c]
+            if r and header in ("Create Date", "Close Date") and value:
+                sheet.write_datetime(r, c, datetime.strptime(value, "%Y-%m-%d %H:%M"), stamp)
+            elif r and header == "Amount":
+                sheet.write_number(r, c, float(value))
+            else:
+                sheet.write(r, c, value)
+    book.close()
+    wrong = import_run(actor=None, kind="deals", path=path, sheet="Nope")
+    assert wrong.exit_code == 2 and "Deals" in wrong.errors[0].reason
+    result = import_run(actor=None, kind="deals", path=path, sheet="Deals")
+    assert result.errors == [] and result.created == 4
+    wayne = Deal.objects.get(external_id="9001")
+    assert wayne.amount == Decimal("7000.00") and wayne.closed_on == date(2026, 5, 10)
