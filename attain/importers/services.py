@@ -108,7 +108,14 @@ def import_run(
                         raise _Rollback
                     result.committed = True
             except _Rollback:
-                pass
+                if not dry_run:
+                    # Rejected real import: nothing was written, so nothing was created.
+                    result.notes.append(
+                        f"nothing was written; without the rejected rows {result.created} "
+                        f"would have been created, {result.updated} updated and "
+                        f"{result.unchanged} unchanged"
+                    )
+                    result.created = result.updated = result.unchanged = 0
             if skip_bad_rows and ctx.rejected_rows and not dry_run:
                 result.rejected_file = _write_rejected(path, headers, ctx.rejected_rows)
     except Unreadable as exc:

@@ -114,6 +114,7 @@ def test_one_bad_row_rejects_the_whole_import(reps, usd_rate, write_csv):
     rows = _edit(SALESFORCE_DEALS, 4, "Amount", "-5")
     result = import_run(actor=None, kind="deals", path=write_csv("sf.csv", rows))
     assert (result.rejected, result.committed, result.exit_code) == (1, False, 1)
+    assert result.created == 0 and "4 would have been created" in result.notes[-1]
     assert Deal.objects.count() == 0 and Stage.objects.count() == 0
     run = ImportRun.objects.get(pk=int(result.run_id or 0))
     assert run.status == ImportStatus.REJECTED and run.created == 0
