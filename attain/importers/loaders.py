@@ -495,21 +495,20 @@ class DealLoader(Loader):
         prob = self.plan.column("probability") if "probability" in self.plan.positions else None
         order: dict[str, str] = {}
         probs: dict[str, list[float]] = defaultdict(list)
-        for frame in table.batches():
-            cols = [column] + ([prob] if prob else [])
-            for record in frame.select(cols).unique(maintain_order=True).iter_rows():
-                value = record[0]
-                if not value:
-                    continue
-                shown = (
-                    self.ctx.stage_mapping.get(value)
-                    or self.ctx.source.stage_labels.get(value.strip().lower())
-                    or value.strip()
-                )
-                order.setdefault(name_key(shown), shown)
-                if prob and record[1]:
-                    with suppress(ValueError):
-                        probs[name_key(shown)].append(float(record[1].strip("% ")))
+        cols = [column] + ([prob] if prob else [])
+        for record in table.distinct(cols).iter_rows():
+            value = record[0]
+            if not value:
+                continue
+            shown = (
+                self.ctx.stage_mapping.get(value)
+                or self.ctx.source.stage_labels.get(value.strip().lower())
+                or value.strip()
+            )
+            order.setdefault(name_key(shown), shown)
+            if prob and record[1]:
+                with suppress(ValueError):
+                    probs[name_key(shown)].append(float(record[1].strip("% ")))
         existing = {}
         if self.pipeline is not None:
             existing = {name_key(s.name): s for s in Stage.objects.filter(pipeline=self.pipeline)}

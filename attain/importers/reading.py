@@ -61,6 +61,41 @@ class Table:
         for frame in self._raw_batches(size or BATCH_ROWS):
             yield frame.filter(~pl.all_horizontal(pl.col(self.columns).is_null()))
 
+    def distinct(self, columns: list[str]) -> pl.DataFrame:
+        """The distinct value combinations of some columns, in order of first appearance.
+
+        Reads only those columns of a CSV (the first deal import scans the stages this way).
+        """
+        if self.format == "xlsx":
+            frames = [f.select(columns) for f in self.batches()]
+            joined = (
+                pl.concat(frames)
+                if frames
+                else pl.DataFrame(schema=dict.fromkeys(columns, pl.String))
+            )
+            return joined.unique(maintain_order=True)
+        assert self._csv_path is not None
+        lazy = pl.scan_csv(
+            self._csv_path,
+            separator=self.delimiter,
+            has_header=True,
+            infer_schema=False,
+            new_columns=self.columns,
+            truncate_ragged_lines=True,
+            quote_char='"',
+            encoding="utf8",
+            raise_if_empty=False,
+            missing_columns="insert",
+        )
+        try:
+            return (
+                lazy.select([pl.col(c).str.strip_chars() for c in columns])
+                .unique(maintain_order=True)
+                .collect()
+            )
+        except pl.exceptions.PolarsError as exc:
+            raise Unreadable(f"the CSV could not be parsed: {_first_line(exc)}") from None
+
     def _raw_batches(self, size: int) -> Iterator[pl.DataFrame]:
         if self.format == "xlsx":
             yield from self._xlsx_batches(size)
