@@ -8,16 +8,17 @@ stays fast on tens of millions of records. Read-only: nothing here writes.
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from django.apps import apps
 from django.db.models import Count, F, Model, Q
 from django.utils import timezone
 
-from attain.core.errors import NotFound
+from attain.core.errors import NotFound, ValidationFailed
 from attain.crm.models import Account, Deal, DealStatus, Lead, Product
 from attain.org.selectors import org_today
 from attain.quality.normalise import (
@@ -106,24 +107,54 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def quality_report(*, since_run_id: int | None = None, limit_examples: int = 20) -> QualityReport:
-    """Run every check; with `since_run_id`, the deal checks look only at that run's deals."""
+DEAL_ROW_CHECKS: Final = (
+    "deals_without_account",
+    "closed_before_created",
+    "non_positive_amounts",
+    "open_deals_past_close_date",
+)
+CHECKS: Final = (
+    "duplicate_accounts",
+    "unknown_products",
+    "misspelled_categories",
+    *DEAL_ROW_CHECKS,
+)
+
+
+def quality_report(
+    *,
+    since_run_id: int | None = None,
+    limit_examples: int = 20,
+    checks: Collection[str] | None = None,
+) -> QualityReport:
+    """Run the checks (all, or the codes in `checks`); with `since_run_id`, the deal checks look
+    only at that run's deals. An importer can skip what its kind cannot have changed."""
+    wanted = set(CHECKS if checks is None else checks)
+    unknown = wanted - set(CHECKS)
+    if unknown:
+        raise ValidationFailed(
+            {"checks": f"unknown {', '.join(sorted(unknown))}; choose from {', '.join(CHECKS)}"}
+        )
     started = time.perf_counter()
     deals = _deal_scope(since_run_id)
     try:
         today = org_today()
     except NotFound:
         today = timezone.now().date()
-    checks = [
-        _duplicate_accounts(limit_examples),
-        _unknown_products(deals, limit_examples),
-        _misspelled_categories(limit_examples),
-        *_deal_row_checks(deals, today, limit_examples),
-    ]
+    found: list[QualityCheck] = []
+    if "duplicate_accounts" in wanted:
+        found.append(_duplicate_accounts(limit_examples))
+    if "unknown_products" in wanted:
+        found.append(_unknown_products(deals, limit_examples))
+    if "misspelled_categories" in wanted:
+        found.append(_misspelled_categories(limit_examples))
+    row_checks = [code for code in DEAL_ROW_CHECKS if code in wanted]
+    if row_checks:
+        found += _deal_row_checks(deals, today, limit_examples, row_checks)
     return QualityReport(
         since_run_id=since_run_id,
         as_of=today,
-        checks=checks,
+        checks=found,
         duration_ms=round((time.perf_counter() - started) * 1000),
     )
 
@@ -300,7 +331,9 @@ _DEAL_EXAMPLE_FIELDS = (
 )
 
 
-def _deal_row_checks(deals: Q, today: date, limit: int) -> list[QualityCheck]:
+def _deal_row_checks(
+    deals: Q, today: date, limit: int, codes: Collection[str] = DEAL_ROW_CHECKS
+) -> list[QualityCheck]:
     """Four per-deal checks counted in one scan; examples fetched only for checks that fail."""
     conditions: list[tuple[str, str, Q]] = [
         ("deals_without_account", "Deals without an account", Q(account__isnull=True)),
@@ -316,6 +349,7 @@ def _deal_row_checks(deals: Q, today: date, limit: int) -> list[QualityCheck]:
             Q(status=DealStatus.OPEN, expected_close_date__lt=today),
         ),
     ]
+    conditions = [c for c in conditions if c[0] in codes]
     counts = Deal.objects.filter(deals).aggregate(
         **{code: Count("pk", filter=condition) for code, _, condition in conditions}
     )

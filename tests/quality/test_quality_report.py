@@ -13,7 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from attain.core.errors import NotFound
+from attain.core.errors import NotFound, ValidationFailed
 from attain.crm.models import Account, Deal, Product, Stage
 from attain.crm.services import account_create, deal_create, exchange_rate_set, product_create
 from attain.org.models import Person
@@ -267,3 +267,20 @@ def test_since_run_limits_the_deal_checks_to_that_runs_deals(
     assert report.check("deals_without_account").count == 0  # messy's orphan is older
     assert report.check("duplicate_accounts").count == 1  # account checks stay global
     assert result.quality is not None and result.quality["since_run_id"] == result.run_id
+
+
+def test_a_subset_of_checks_runs_only_those(messy: dict[str, int]) -> None:
+    report = quality_report(checks=["non_positive_amounts", "duplicate_accounts"])
+
+    assert [c.code for c in report.checks] == ["duplicate_accounts", "non_positive_amounts"]
+    assert report.total_issues == 2
+    with pytest.raises(ValidationFailed, match="unknown nonsense"):
+        quality_report(checks=["nonsense"])
+
+
+def test_quality_command_runs_one_check(messy: dict[str, int]) -> None:
+    out = StringIO()
+    call_command("quality", "--check", "deals_without_account", "--format", "json", stdout=out)
+    data = json.loads(out.getvalue())
+    assert [c["code"] for c in data["checks"]] == ["deals_without_account"]
+    assert data["total_issues"] == 1

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from attain.core.errors import NotFound
-from attain.quality.selectors import QualityCheck, quality_report
+from attain.quality.selectors import CHECKS, QualityCheck, quality_report
 
 
 class Command(BaseCommand):
@@ -23,6 +23,13 @@ class Command(BaseCommand):
             "--since-run", type=int, metavar="RUN_ID", help="only the deals an import run wrote"
         )
         parser.add_argument(
+            "--check",
+            action="append",
+            choices=CHECKS,
+            metavar="CODE",
+            help=f"only this check (repeatable): {', '.join(CHECKS)}",
+        )
+        parser.add_argument(
             "--examples", type=int, default=5, metavar="N", help="examples per check (default 5)"
         )
 
@@ -31,7 +38,9 @@ class Command(BaseCommand):
             raise CommandError("--examples must be 0 or more")
         try:
             report = quality_report(
-                since_run_id=options["since_run"], limit_examples=options["examples"]
+                since_run_id=options["since_run"],
+                limit_examples=options["examples"],
+                checks=options["check"],
             )
         except NotFound as exc:
             raise CommandError(str(exc)) from exc
