@@ -287,9 +287,13 @@ class Loader:
         manager = model._default_manager
         for start in range(0, len(ids), LOOKUP_CHUNK):
             chunk = ids[start : start + LOOKUP_CHUNK]
-            for values in manager.filter(
-                source_system=self.ctx.source_key, external_id__in=chunk
-            ).values_list("external_id", *fields):
+            # The exclude repeats the unique index's condition, so the database can use it.
+            for values in (
+                manager.filter(source_system=self.ctx.source_key, external_id__in=chunk)
+                .exclude(external_id="")
+                .order_by()
+                .values_list("external_id", *fields)
+            ):
                 found[values[0]] = values[1:]
         return found
 
@@ -1150,10 +1154,15 @@ class ActivityLoader(Loader):
         deal_refs = sorted({v for v in out.get_column("deal").to_list() if v})
         deals: dict[str, tuple[int, int | None]] = {}
         for start in range(0, len(deal_refs), LOOKUP_CHUNK):
-            for ext, pk, deal_account in Deal.objects.filter(
-                source_system=self.ctx.source_key,
-                external_id__in=deal_refs[start : start + LOOKUP_CHUNK],
-            ).values_list("external_id", "id", "account_id"):
+            for ext, pk, deal_account in (
+                Deal.objects.filter(
+                    source_system=self.ctx.source_key,
+                    external_id__in=deal_refs[start : start + LOOKUP_CHUNK],
+                )
+                .exclude(external_id="")
+                .order_by()
+                .values_list("external_id", "id", "account_id")
+            ):
                 deals[ext] = (pk, deal_account)
         result = self.ctx.result
         inserts: list[tuple[Any, ...]] = []
