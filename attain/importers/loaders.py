@@ -891,8 +891,9 @@ class DealLoader(Loader):
         seen = self.seen_ids
         bad = set(errors)
         in_batch = out.get_column("external_id").is_duplicated().to_list()
+        # Candidates: clean rows with an id seen once; stored ones may turn out unchanged.
         mask = [
-            bool(ext) and row not in bad and ext not in stored and ext not in seen and not dup
+            bool(ext) and row not in bad and ext not in seen and not dup
             for row, ext, dup in zip(
                 out.get_column(ROW).to_list(),
                 out.get_column("external_id").to_list(),
@@ -900,6 +901,7 @@ class DealLoader(Loader):
                 strict=True,
             )
         ]
+        known = [ext in stored for ext in out.get_column("external_id").to_list()]
         won_pk = self.won.pk if self.won else None
         lost_pk = self.lost.pk if self.lost else None
         status = pl.col("status").replace_strict(status_kind, default=None, return_dtype=pl.String)
@@ -907,6 +909,7 @@ class DealLoader(Loader):
         raw_cat = pl.col("stage").replace_strict(stage_cat, default=None, return_dtype=pl.String)
         typed = out.with_columns(
             pl.Series("__new", mask, dtype=pl.Boolean),
+            pl.Series("__stored", known, dtype=pl.Boolean),
             pl.col("owner")
             .replace_strict(owner_map, default=None, return_dtype=pl.Int64)
             .alias("__owner"),
@@ -972,8 +975,17 @@ class DealLoader(Loader):
             new = new.join(lacking, on=["__currency", "created_at__on"], how="anti")
             if new.is_empty():
                 return out
-        new_rows = set(new.get_column(ROW).to_list())
-        rest = typed.filter(~pl.col(ROW).is_in(list(new_rows))).select(out.columns)
+        closed_at = (
+            pl.when(pl.col("__closed_at") < pl.col("created_at"))
+            .then(pl.col("created_at"))
+            .otherwise(pl.col("__closed_at"))
+        )
+        settled = self._unchanged(new.filter(pl.col("__stored")), stored, won, lost, closed_at)
+        new = new.filter(~pl.col("__stored"))
+        done = settled | set(new.get_column(ROW).to_list())
+        rest = typed.filter(~pl.col(ROW).is_in(list(done))).select(out.columns)
+        if new.is_empty():
+            return rest
         # money in Python: Decimal quantizing at the currency's minor unit, half-up
         # Decimals travel as their exact text: both databases read "12000.50" as the number.
         amounts: list[str] = []
@@ -1009,11 +1021,6 @@ class DealLoader(Loader):
                 product_ids[name] = pk
         start = self.next_deal
         self.next_deal += new.height
-        closed_at = (
-            pl.when(pl.col("__closed_at") < pl.col("created_at"))
-            .then(pl.col("created_at"))
-            .otherwise(pl.col("__closed_at"))
-        )
         deals = new.select(
             pl.int_range(start, start + new.height, dtype=pl.Int64).alias("id"),
             pl.col("name"),
@@ -1082,6 +1089,105 @@ class DealLoader(Loader):
             .iter_rows()
         )
         return rest
+
+    def _unchanged(
+        self,
+        old: pl.DataFrame,
+        stored: dict[str, tuple[Any, ...]],
+        won: pl.Expr,
+        lost: pl.Expr,
+        closed_at: pl.Expr,
+    ) -> set[int]:
+        """Rows of stored deals whose values equal what is stored: counted, and left alone.
+
+        Everything else about a stored deal (a change, a new account) goes row by row.
+        """
+        if old.is_empty():
+            return set()
+        amounts = [
+            str(money(text, currency))
+            for text, currency in old.select("amount", "__currency").iter_rows()
+        ]
+        accounts = {
+            name: self.accounts.by_name.get(name_key(name))
+            for name in old.get_column("account").drop_nulls().unique().to_list()
+        }
+        products = {
+            name: self.products.get(name_key(name))
+            for name in old.get_column("product").drop_nulls().unique().to_list()
+        }
+        mine = old.select(
+            pl.col(ROW),
+            pl.col("external_id"),
+            pl.col("name"),
+            pl.col("account")
+            .replace_strict(accounts, default=None, return_dtype=pl.Int64)
+            .alias("account_id"),
+            pl.col("__owner").alias("owner_id"),
+            pl.col("product")
+            .replace_strict(products, default=None, return_dtype=pl.Int64)
+            .alias("product_id"),
+            pl.Series("amount", amounts, dtype=pl.String),
+            pl.col("__currency").alias("currency"),
+            pl.col("__stage").alias("stage_id"),
+            pl.col("probability").cast(pl.Int64),
+            pl.col("created_at"),
+            pl.when(~won & ~lost).then(pl.col("close_date__on")).alias("expected_close_date"),
+            closed_at.alias("closed_at"),
+            pl.when(won)
+            .then(pl.lit(DealStatus.WON.value))
+            .when(lost)
+            .then(pl.lit(DealStatus.LOST.value))
+            .otherwise(pl.lit(DealStatus.OPEN.value))
+            .alias("status"),
+            pl.when(lost)
+            .then(pl.col("lost_reason").fill_null(""))
+            .otherwise(pl.lit(""))
+            .alias("lost_reason"),
+            pl.col("next_step").fill_null(""),
+            pl.col("lead_source").fill_null("").str.slice(0, 50),
+        )
+        wanted = set(mine.get_column("external_id").to_list())
+        utc = pl.Datetime("us", "UTC")
+        schema: dict[str, Any] = {
+            "external_id": pl.String,
+            "name": pl.String,
+            "account_id": pl.Int64,
+            "owner_id": pl.Int64,
+            "product_id": pl.Int64,
+            "amount": pl.String,
+            "currency": pl.String,
+            "stage_id": pl.Int64,
+            "probability": pl.Int64,
+            "created_at": utc,
+            "expected_close_date": pl.Date,
+            "closed_at": utc,
+            "status": pl.String,
+            "lost_reason": pl.String,
+            "next_step": pl.String,
+            "lead_source": pl.String,
+        }
+        rows = []
+        for ext, values in stored.items():
+            if ext in wanted:
+                compared = list(values[1 : 1 + len(DEAL_COMPARED)])
+                compared[DEAL_COMPARED.index("amount")] = str(
+                    compared[DEAL_COMPARED.index("amount")]
+                )
+                rows.append((ext, *compared))
+        theirs = pl.DataFrame(rows, schema=schema, orient="row")
+        joined = mine.join(theirs, on="external_id", suffix="__s")
+        same = pl.all_horizontal([pl.col(c).eq_missing(pl.col(f"{c}__s")) for c in DEAL_COMPARED])
+        rows_same = joined.filter(same).select(ROW, "external_id")
+        self.ctx.result.unchanged += rows_same.height
+        self.seen_ids.update(
+            zip(
+                rows_same.get_column("external_id").to_list(),
+                rows_same.get_column(ROW).to_list(),
+                strict=True,
+            )
+        )
+        return set(rows_same.get_column(ROW).to_list())
 
     def finish(self) -> None:
         reset_sequences(
