@@ -1228,6 +1228,18 @@ _OUTCOMES = (
 )
 
 
+ACTIVITY_COMPARED = [
+    "kind",
+    "owner_id",
+    "deal_id",
+    "account_id",
+    "occurred_at",
+    "outcome",
+    "duration_minutes",
+    "subject",
+]
+
+
 class ActivityLoader(Loader):
     kind = "activities"
     bulk_tables = [Activity._meta.db_table]
@@ -1399,7 +1411,7 @@ class ActivityLoader(Loader):
         bad = set(errors)
         in_batch = out.get_column("external_id").is_duplicated().to_list()
         mask = [
-            bool(ext) and row not in bad and ext not in stored and ext not in seen and not dup
+            bool(ext) and row not in bad and ext not in seen and not dup
             for row, ext, dup in zip(
                 out.get_column(ROW).to_list(),
                 out.get_column("external_id").to_list(),
@@ -1407,8 +1419,10 @@ class ActivityLoader(Loader):
                 strict=True,
             )
         ]
+        known = [ext in stored for ext in out.get_column("external_id").to_list()]
         typed = out.with_columns(
             pl.Series("__new", mask, dtype=pl.Boolean),
+            pl.Series("__stored", known, dtype=pl.Boolean),
             pl.col("owner")
             .replace_strict(owner_map, default=None, return_dtype=pl.Int64)
             .alias("__owner"),
@@ -1436,10 +1450,9 @@ class ActivityLoader(Loader):
             value: _OUTCOMES.get(name_key(value), "")
             for value in new.get_column("outcome").drop_nulls().unique().to_list()
         }
-        start = self.next_activity
-        self.next_activity += new.height
-        rows = new.select(
-            pl.int_range(start, start + new.height, dtype=pl.Int64).alias("id"),
+        values = new.select(
+            pl.col(ROW),
+            pl.col("__stored"),
             pl.col("__kind").alias("kind"),
             pl.col("__owner").alias("owner_id"),
             pl.col("deal")
@@ -1462,6 +1475,22 @@ class ActivityLoader(Loader):
             pl.col("external_id"),
             pl.lit(self.ctx.source_key).alias("source_system"),
         )
+        self.unknown_deals += new.filter(
+            pl.col("deal").is_not_null() & ~pl.col("deal").is_in(list(deal_ids))
+        ).height
+        settled = self._unchanged(values.filter(pl.col("__stored")), stored)
+        fresh = values.filter(~pl.col("__stored"))
+        new = new.filter(~pl.col("__stored"))
+        done = settled | set(fresh.get_column(ROW).to_list())
+        rest = typed.filter(~pl.col(ROW).is_in(list(done))).select(out.columns)
+        if fresh.is_empty():
+            return rest
+        start = self.next_activity
+        self.next_activity += fresh.height
+        rows = fresh.select(
+            pl.int_range(start, start + fresh.height, dtype=pl.Int64).alias("id"),
+            pl.all().exclude(ROW, "__stored"),
+        )
         frame_insert(Activity._meta.db_table, rows)
         self.count(Activity, created=rows.height)
         self.ctx.result.created += rows.height
@@ -1470,10 +1499,41 @@ class ActivityLoader(Loader):
         )
         self.ctx.touched.update(rows.select("owner_id", "occurred_on").unique().iter_rows())
         self.deals_touched.update(rows.get_column("deal_id").drop_nulls().unique().to_list())
-        self.unknown_deals += new.filter(
-            pl.col("deal").is_not_null() & ~pl.col("deal").is_in(list(deal_ids))
-        ).height
-        return typed.filter(~good).select(out.columns)
+        return rest
+
+    def _unchanged(self, old: pl.DataFrame, stored: dict[str, tuple[Any, ...]]) -> set[int]:
+        """Rows equal to the stored activity: counted as unchanged and left alone."""
+        if old.is_empty():
+            return set()
+        names = ACTIVITY_COMPARED
+        wanted = set(old.get_column("external_id").to_list())
+        theirs = pl.DataFrame(
+            [(ext, *values[1 : 1 + len(names)]) for ext, values in stored.items() if ext in wanted],
+            schema={
+                "external_id": pl.String,
+                "kind": pl.String,
+                "owner_id": pl.Int64,
+                "deal_id": pl.Int64,
+                "account_id": pl.Int64,
+                "occurred_at": pl.Datetime("us", "UTC"),
+                "outcome": pl.String,
+                "duration_minutes": pl.Int64,
+                "subject": pl.String,
+            },
+            orient="row",
+        )
+        joined = old.join(theirs, on="external_id", suffix="__s")
+        same = pl.all_horizontal([pl.col(c).eq_missing(pl.col(f"{c}__s")) for c in names])
+        rows_same = joined.filter(same).select(ROW, "external_id")
+        self.ctx.result.unchanged += rows_same.height
+        self.seen_ids.update(
+            zip(
+                rows_same.get_column("external_id").to_list(),
+                rows_same.get_column(ROW).to_list(),
+                strict=True,
+            )
+        )
+        return set(rows_same.get_column(ROW).to_list())
 
     def finish(self) -> None:
         reset_sequences([Activity._meta.db_table])

@@ -62,6 +62,12 @@ def test_pipedrive_activities_join_due_date_and_time_and_link_deals(reps, write_
     )
     again = import_run(actor=None, kind="activities", path=write_csv("act.csv", rows))
     assert (again.created, again.unchanged) == (0, 4)
+    rows[2][2] = "Demo, second round"  # subject of 5002 changes
+    rows[3][6] = "Carol Rep"  # 5003 moves from Bob to Carol
+    changed = import_run(actor=None, kind="activities", path=write_csv("act2.csv", rows))
+    assert (changed.created, changed.updated, changed.unchanged) == (0, 2, 2)
+    assert Activity.objects.get(external_id="5002").subject == "Demo, second round"
+    assert Activity.objects.get(external_id="5003").owner == reps["carol"]
     assert rollup_verify(samples=30, seed=4) == []
 
 
