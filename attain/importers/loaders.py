@@ -284,6 +284,21 @@ class Loader:
         found: dict[str, tuple[Any, ...]] = {}
         if not ids or not self.source_has_rows(model):
             return found
+        if connection.vendor == "postgresql":
+            # One `= ANY(array)` query per batch: PostgreSQL answers a big id list with one scan,
+            # where chunks of IN lists would each scan the table again.
+            quote = connection.ops.quote_name
+            by_attname = {f.attname: f.column for f in model._meta.concrete_fields}
+            columns = ", ".join(quote(str(by_attname[n])) for n in ["external_id", *fields])
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT {columns} FROM {quote(model._meta.db_table)} "
+                    "WHERE source_system = %s AND external_id = ANY(%s) AND NOT (external_id = '')",
+                    [self.ctx.source_key, ids],
+                )
+                for values in cursor.fetchall():
+                    found[values[0]] = tuple(values[1:])
+            return found
         manager = model._default_manager
         for start in range(0, len(ids), LOOKUP_CHUNK):
             chunk = ids[start : start + LOOKUP_CHUNK]
