@@ -20,7 +20,13 @@ from attain.core.periods import Period, PeriodError, PeriodKind
 from attain.metrics.definitions.catalog import CATALOG, KPIS, Aggregation, Direction, Kpi, StepValue
 from attain.metrics.engine.context import MetricsContext
 from attain.metrics.engine.facts import FACT_NAMES
-from attain.metrics.engine.measures import Measures, Number, fact_queryset, sum_facts
+from attain.metrics.engine.measures import (
+    Measures,
+    Number,
+    fact_queryset,
+    measures_preload,
+    sum_facts,
+)
 from attain.metrics.engine.records import records_for
 from attain.metrics.engine.subjects import Subject
 from attain.metrics.models import PersonDay
@@ -174,6 +180,12 @@ def kpi_values(
     if comparisons:
         previous = _shifted(ctx.calendar.previous, subject, period, ctx)
         last_year = _shifted(ctx.calendar.same_period_last_year, subject, period, ctx)
+    # Facts and targets of all three periods in one query each, not one per period and KPI.
+    measures_preload(
+        [m for m in (measures, previous, last_year) if m is not None],
+        facts=any(kpi.facts for kpi in kpis),
+        target_keys=_target_keys(kpis),
+    )
     results = []
     for kpi in kpis:
         value = _evaluate(kpi, measures)
@@ -196,6 +208,13 @@ def kpi_values(
             )
         )
     return results
+
+
+def _target_keys(kpis: list[Kpi]) -> set[str]:
+    """Every target the KPIs' formulas and paces may read (attainment reads revenue's)."""
+    return (
+        {kpi.key for kpi in kpis} | {k.target_key for k in kpis if k.target_key} | {"revenue_won"}
+    )
 
 
 def _shifted(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -44,7 +45,8 @@ from attain.crm.models import (
 )
 from attain.metrics.engine.context import MetricsContext
 from attain.metrics.engine.facts import FACT_NAMES, MONEY_FACTS
-from attain.metrics.engine.subjects import Subject, attributed
+from attain.metrics.engine.factsql import facts_sum_ranges
+from attain.metrics.engine.subjects import Span, Subject, attributed, subtree_spans
 from attain.metrics.models import NodeDay, PersonDay, Target
 from attain.org.models import Team
 
@@ -61,6 +63,20 @@ def fact_queryset(subject: Subject, start: date, end: date) -> QuerySet[Any]:
         if node_id is None:  # no tree yet: every person-day is the company's
             return PersonDay.objects.filter(day__gte=start, day__lt=end)
     return NodeDay.objects.filter(node_id=node_id, day__gte=start, day__lt=end)
+
+
+def fact_source(subject: Subject, ctx: MetricsContext) -> tuple[str, int | None]:
+    """Which rollup rows hold the subject's facts: ("person", id), ("node", id) or ("all", None)."""
+    if subject.kind == "person":
+        return "person", subject.person_id
+    if subject.kind == "team":
+        return "node", subject.team_id
+    if "root_node" not in ctx.cache:
+        ctx.cache["root_node"] = (
+            Team.objects.filter(parent__isnull=True).values_list("id", flat=True).first()
+        )
+    root: int | None = ctx.cache["root_node"]
+    return ("node", root) if root is not None else ("all", None)
 
 
 def sum_facts(queryset: QuerySet[Any]) -> dict[str, Number]:
@@ -105,7 +121,9 @@ class Measures:
 
     def fact(self, name: str) -> Number:
         if self._facts is None:
-            self._facts = sum_facts(fact_queryset(self.subject, self.period.start, self.period.end))
+            kind, key = fact_source(self.subject, self.ctx)
+            span = (self.period.start, self.period.end)
+            self._facts = facts_sum_ranges(kind=kind, key=key, ranges=[span])[0]
         return self._facts[name]
 
     def facts_sum(self, *names: str) -> Number:
@@ -127,6 +145,30 @@ class Measures:
     def as_of_day(self) -> date:
         return local_date(self.as_of, self.ctx.tz)
 
+    @property
+    def spans(self) -> list[Span] | None:
+        """The team subject's memberships, read once per context (None for other subjects)."""
+        if self.subject.kind != "team":
+            return None
+        key = ("spans", self.subject.team_path)
+        if key not in self.ctx.cache:
+            self.ctx.cache[key] = subtree_spans(self.subject)
+        spans: list[Span] = self.ctx.cache[key]
+        return spans
+
+    def attributed(
+        self,
+        queryset: QuerySet[Any],
+        *,
+        owner: str = "owner",
+        day: str | date,
+        within: tuple[date, date] | None = None,
+    ) -> QuerySet[Any]:
+        """`attributed()` with this subject and its memberships read once."""
+        return attributed(
+            queryset, self.subject, owner=owner, day=day, within=within, spans=self.spans
+        )
+
     def target(self, kpi_key: str) -> Decimal | None:
         if kpi_key not in self._targets:
             self._targets[kpi_key] = target_for(kpi_key, self.subject, self.period)
@@ -138,7 +180,11 @@ class Measures:
         deals = Deal.objects.filter(
             status=DealStatus.WON, closed_on__gte=self.period.start, closed_on__lt=self.period.end
         )
-        return attributed(deals, self.subject, owner="owner", day="closed_on")
+        return self.attributed(deals, day="closed_on", within=self.period_span)
+
+    @property
+    def period_span(self) -> tuple[date, date]:
+        return self.period.start, self.period.end
 
     @cached_property
     def won_cycle_days(self) -> list[int]:
@@ -186,7 +232,7 @@ class Measures:
         deals = Deal.objects.filter(
             status=DealStatus.WON, closed_on__lt=self.period.end, account__isnull=False
         )
-        row = attributed(deals, self.subject, owner="owner", day="closed_on").aggregate(
+        row = self.attributed(deals, day="closed_on", within=(date.min, self.period.end)).aggregate(
             revenue=Sum("amount_base"), accounts=Count("account_id", distinct=True)
         )
         return row["revenue"] or Decimal("0.00"), row["accounts"] or 0
@@ -200,7 +246,8 @@ class Measures:
             closed_on__lt=self.period.end,
             account__isnull=False,
         )
-        row = attributed(deals, self.subject, owner="owner", day="closed_on").aggregate(
+        span = (self.period.end - timedelta(days=365), self.period.end)
+        row = self.attributed(deals, day="closed_on", within=span).aggregate(
             deals=Count("id"), accounts=Count("account_id", distinct=True)
         )
         return row["deals"] or 0, row["accounts"] or 0
@@ -216,7 +263,7 @@ class Measures:
             deals = Deal.objects.filter(created_at__lt=at).filter(
                 Q(closed_at__isnull=True) | Q(closed_at__gte=at)
             )
-        return attributed(deals, self.subject, owner="owner", day=self.as_of_day)
+        return self.attributed(deals, day=self.as_of_day)
 
     @cached_property
     def open_deals(self) -> list[OpenDeal]:
@@ -301,7 +348,7 @@ class Measures:
     def current_open_deals(self) -> QuerySet[Deal]:
         """Open deals right now (health flags describe the present, whatever the period)."""
         deals = Deal.objects.filter(status=DealStatus.OPEN)
-        return attributed(deals, self.subject, owner="owner", day=self.ctx.today)
+        return self.attributed(deals, day=self.ctx.today)
 
     def stalled_deals_queryset(self) -> QuerySet[Deal]:
         last_touch = Greatest(Coalesce("last_activity_at", "stage_entered_at"), "stage_entered_at")
@@ -358,7 +405,7 @@ class Measures:
             occurred_on__gte=self.period.start,
             occurred_on__lt=self.period.end,
         )
-        return attributed(quotes, self.subject, owner="owner", day="occurred_on")
+        return self.attributed(quotes, day="occurred_on", within=self.period_span)
 
     @cached_property
     def quotes_followed_up(self) -> tuple[int, int]:
@@ -398,7 +445,7 @@ class Measures:
             changed_at__lt=self.period.end_at(self.ctx.tz),
         )
         # Attributed by the owner's team at the as-of day: a change has no stored local date.
-        entered = attributed(entered, self.subject, owner="deal__owner", day=self.as_of_day)
+        entered = self.attributed(entered, owner="deal__owner", day=self.as_of_day)
         # Stages are filtered here, not in SQL: a stage-id list makes SQLite pick the stage index
         # and scan every change instead of the period's range.
         entries = [
@@ -435,24 +482,76 @@ class StageStep:
     advanced: int
 
 
-def target_for(kpi_key: str, subject: Subject, period: Period) -> Decimal | None:
-    """The subject's target for exactly this period, or the sum of targets that tile it."""
-    targets = Target.objects.filter(kpi=kpi_key, subject_kind=subject.kind)
+TargetRow = tuple[str, date, date, Decimal]  # (kpi, period start, period end, value)
+
+
+def _subject_targets(subject: Subject) -> QuerySet[Target]:
+    targets = Target.objects.filter(subject_kind=subject.kind)
     if subject.kind == "person":
         targets = targets.filter(person=subject.person_id)
     elif subject.kind == "team":
         targets = targets.filter(team=subject.team_id)
-    exact = targets.filter(period_start=period.start, period_end=period.end).first()
-    if exact is not None:
-        return exact.value
-    inside = list(
-        targets.filter(period_start__gte=period.start, period_end__lte=period.end)
-        .order_by("period_start", "period_end")
-        .values_list("period_start", "period_end", "value")
+    return targets
+
+
+def target_rows(keys: Iterable[str], subject: Subject, start: date, end: date) -> list[TargetRow]:
+    """The subject's targets for these KPIs whose periods lie inside [start, end), in one read."""
+    return list(
+        _subject_targets(subject)
+        .filter(kpi__in=sorted(set(keys)), period_start__gte=start, period_end__lte=end)
+        .order_by("kpi", "period_start", "period_end")
+        .values_list("kpi", "period_start", "period_end", "value")
     )
+
+
+def target_resolve(kpi_key: str, period: Period, rows: Iterable[TargetRow]) -> Decimal | None:
+    """The target for exactly this period, or the sum of targets that tile it without gaps."""
+    inside = sorted(
+        (start, end, value)
+        for key, start, end, value in rows
+        if key == kpi_key and start >= period.start and end <= period.end
+    )
+    for start, end, value in inside:
+        if start == period.start and end == period.end:
+            return value
     cursor, total = period.start, Decimal("0.00")
     for start, end, value in inside:
         if start != cursor:
             return None
         cursor, total = end, total + value
     return total if inside and cursor == period.end else None
+
+
+def target_for(kpi_key: str, subject: Subject, period: Period) -> Decimal | None:
+    """The subject's target for exactly this period, or the sum of targets that tile it."""
+    return target_resolve(
+        kpi_key, period, target_rows([kpi_key], subject, period.start, period.end)
+    )
+
+
+def measures_preload(
+    measures: list[Measures], *, facts: bool = True, target_keys: Iterable[str] = ()
+) -> None:
+    """Fill the facts and targets of several periods of ONE subject with one query each.
+
+    A dashboard tile asks for a period, the one before and the same one last year; three reads of
+    the same rollup rows become one conditional aggregate, and every target one read.
+    """
+    if not measures:
+        return
+    subject = measures[0].subject
+    start = min(m.period.start for m in measures)
+    end = max(m.period.end for m in measures)
+    if facts:
+        kind, source_id = fact_source(subject, measures[0].ctx)
+        ranges = [(m.period.start, m.period.end) for m in measures]
+        for m, values in zip(
+            measures, facts_sum_ranges(kind=kind, key=source_id, ranges=ranges), strict=True
+        ):
+            m._facts = values
+    keys = sorted(set(target_keys))
+    if keys:
+        rows = target_rows(keys, subject, start, end)
+        for m in measures:
+            for key in keys:
+                m._targets[key] = target_resolve(key, m.period, rows)
