@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -380,9 +380,20 @@ class Measures:
             Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=cutoff)
         )
 
+    def _now_cached(self, name: str, compute: Callable[[], Any]) -> Any:
+        """Health figures describe the present whatever the period: compute once per subject."""
+        key = (name, self.subject.kind, self.subject.person_id, self.subject.team_id)
+        if key not in self.ctx.cache:
+            self.ctx.cache[key] = compute()
+        return self.ctx.cache[key]
+
     @cached_property
     def health_counts(self) -> dict[str, int]:
         """Open deals now and how many carry each data-quality flag, in one query."""
+        counts: dict[str, int] = self._now_cached("health", self._health_counts)
+        return counts
+
+    def _health_counts(self) -> dict[str, int]:
         cutoff = self.ctx.now - timedelta(days=self.ctx.settings.no_activity_days)
         return self.current_open_deals().aggregate(
             open=Count("id"),
@@ -395,7 +406,8 @@ class Measures:
 
     @cached_property
     def stalled_count(self) -> int:
-        return self.stalled_deals_queryset().count()
+        count: int = self._now_cached("stalled", lambda: self.stalled_deals_queryset().count())
+        return count
 
     # ------------------------------------------------------------------ activities (raw)
 
@@ -439,7 +451,6 @@ class Measures:
         if not stages:
             return []
         position = {s["id"]: s["position"] for s in stages}
-        lost = {s["id"] for s in stages if s["forecast_category"] == ForecastCategory.CLOSED_LOST}
         entered = DealStageChange.objects.filter(
             changed_at__gte=self.period.start_at(self.ctx.tz),
             changed_at__lt=self.period.end_at(self.ctx.tz),
@@ -453,6 +464,9 @@ class Measures:
             for deal_id, stage_id in entered.order_by().values_list("deal_id", "to_stage_id")
             if stage_id in position
         ]
+        # The furthest open or won stage each entering deal reached before the as-of moment. A
+        # literal id list beats a subquery here: the entries are already in hand (measured).
+        lost = {s["id"] for s in stages if s["forecast_category"] == ForecastCategory.CLOSED_LOST}
         deal_ids = {deal_id for deal_id, _ in entries}
         furthest: dict[int, int] = defaultdict(int)
         for deal_id, stage_id in (
