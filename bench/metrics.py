@@ -669,11 +669,15 @@ class Measurement:
 
     @property
     def ratio(self) -> float | None:
-        return self.attain_ms / self.duck_ms if self.duck_ms else None
+        """Attain ÷ DuckDB for the same figures: the value-only call where there is one (DuckDB
+        computes the period's value, not the two comparison periods)."""
+        same_work = self.value_only_ms if self.value_only_ms is not None else self.attain_ms
+        return same_work / self.duck_ms if self.duck_ms else None
 
     @property
     def met(self) -> bool:
-        return self.attain_ms <= GOAL_MS and (self.duck_ms is None or self.attain_ms < self.duck_ms)
+        ratio = self.ratio
+        return self.attain_ms <= GOAL_MS and (ratio is None or ratio < 1)
 
 
 @dataclass
@@ -1158,9 +1162,11 @@ def write_doc(title: str, body: str) -> None:
         "rows. "
         f"Median of {RUNS} warm runs, rows fetched into Python. Goal: every measurement ≤ "
         f"{GOAL_MS:.0f} ms and faster than the DuckDB scan. `kpi_value` is called as a dashboard "
-        "tile calls it (with the previous-period and last-year comparisons, i.e. three periods); "
-        "DuckDB computes the period's value only, so `value only ms` gives the same call with "
-        "`comparisons=False`. `queries` is how many SQL statements one (full) call ran. A ratio "
+        "tile calls it (with the previous-period and last-year comparisons, i.e. three periods) "
+        "and that full call is held to the ms goal; DuckDB computes the period's value only, so "
+        "`value only ms` gives the same call with `comparisons=False` and `Attain/DuckDB` "
+        "compares that like-for-like figure (the full call where there is no value-only form). "
+        "`queries` is how many SQL statements one (full) call ran. A ratio "
         f"under {NOISE}× is treated as noise, as in the project's `shared/PERFORMANCE.md`.\n"
     )
     if start == -1:
