@@ -40,8 +40,9 @@ def test_sums_over_several_ranges_equal_the_orm_sums(history: History, ctx: Metr
         for facts in got:
             assert set(facts) == set(FACT_NAMES)
             for name in MONEY_FACTS:
-                assert isinstance(facts[name], Decimal)
-                assert facts[name].as_tuple().exponent == -2
+                money = facts[name]
+                assert isinstance(money, Decimal)
+                assert money.as_tuple().exponent == -2
 
 
 def test_some_figures_are_not_zero_so_the_comparison_means_something(
