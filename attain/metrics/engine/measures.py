@@ -17,6 +17,7 @@ from functools import cached_property
 from typing import Any
 
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     DateTimeField,
@@ -96,8 +97,34 @@ class OpenDeal:
     amount: Decimal
     probability: int
     stage_id: int
-    created_at: datetime
+    created_on: date  # the organisation-local day it was created
     expected_close_date: date | None
+
+
+@dataclass(frozen=True)
+class OpenTotals:
+    count: int
+    value: Decimal
+    weighted: Decimal
+    due: Decimal
+
+    @classmethod
+    def grouped(cls, rows: Iterable[tuple[int, bool, int, Decimal | None]]) -> OpenTotals:
+        """From (probability, due in period, deal count, summed amount) groups."""
+        count, value, weighted, due = 0, Decimal("0.00"), Decimal(0), Decimal("0.00")
+        for probability, is_due, n, amount in rows:
+            amount = amount or Decimal("0.00")
+            count += n
+            value += amount
+            weighted += amount * (probability or 0)
+            if is_due:
+                due += amount
+        return cls(count, value, (weighted / 100).quantize(Decimal("0.01")), due)
+
+    @classmethod
+    def of(cls, deals: Iterable[tuple[Decimal, int, bool]]) -> OpenTotals:
+        """From individual (amount, probability, due in period) deals."""
+        return cls.grouped((p, due, 1, amount) for amount, p, due in deals)
 
 
 class Measures:
@@ -275,7 +302,7 @@ class Measures:
                 "probability",
                 "stage_id",
                 "stage__default_probability",
-                "created_at",
+                "created_on",
                 "expected_close_date",
             )
         else:
@@ -297,7 +324,7 @@ class Measures:
                     "probability",
                     "stage_then",
                     "prob_then",
-                    "created_at",
+                    "created_on",
                     "expected_close_date",
                 )
             )
@@ -307,40 +334,68 @@ class Measures:
                 amount=amount,
                 probability=override if override is not None else (default or 0),
                 stage_id=stage_id,
-                created_at=created_at,
+                created_on=created_on,
                 expected_close_date=close_date,
             )
-            for pk, amount, override, stage_id, default, created_at, close_date in rows
+            for pk, amount, override, stage_id, default, created_on, close_date in rows
         ]
 
     @cached_property
+    def open_totals(self) -> OpenTotals:
+        """Count, value, weighted value and value due in the period of the open pipeline.
+
+        Live periods sum in SQL, grouped by effective probability and whether the deal is due in
+        the period (a handful of rows), so the weighting stays exact Decimal arithmetic; past
+        snapshots need each deal's stage at the time and are summed from `open_deals`.
+        """
+        if not self.ctx.is_live(self.period):
+            return OpenTotals.of(
+                (d.amount, d.probability, self._due(d.expected_close_date)) for d in self.open_deals
+            )
+        due = Case(
+            When(
+                expected_close_date__gte=self.period.start,
+                expected_close_date__lt=self.period.end,
+                then=Value(True),
+            ),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+        rows = (
+            self.open_deals_queryset()
+            .order_by()
+            .annotate(p=Coalesce("probability", "stage__default_probability", Value(0)), d=due)
+            .values("p", "d")
+            .annotate(n=Count("id"), v=Sum("amount_base"))
+            .values_list("p", "d", "n", "v")
+        )
+        return OpenTotals.grouped(rows)
+
+    def _due(self, close_date: date | None) -> bool:
+        return close_date is not None and self.period.contains(close_date)
+
+    @cached_property
     def pipeline_value(self) -> Decimal:
-        return sum((d.amount for d in self.open_deals), start=Decimal("0.00"))
+        return self.open_totals.value
 
     @cached_property
     def weighted_pipeline(self) -> Decimal:
-        total = sum((d.amount * d.probability for d in self.open_deals), start=Decimal(0))
-        return (total / 100).quantize(Decimal("0.01"))
+        return self.open_totals.weighted
 
     @cached_property
     def pipeline_due_in_period(self) -> Decimal:
-        return sum(
-            (
-                d.amount
-                for d in self.open_deals
-                if d.expected_close_date is not None and self.period.contains(d.expected_close_date)
-            ),
-            start=Decimal("0.00"),
-        )
+        return self.open_totals.due
+
+    @cached_property
+    def open_deal_count(self) -> int:
+        return self.open_totals.count
 
     @cached_property
     def deal_age_by_stage(self) -> dict[int, list[int]]:
         """Ages in days (as-of day minus local created day) of open deals, per stage id."""
         ages: dict[int, list[int]] = defaultdict(list)
         for deal in self.open_deals:
-            ages[deal.stage_id].append(
-                (self.as_of_day - local_date(deal.created_at, self.ctx.tz)).days
-            )
+            ages[deal.stage_id].append((self.as_of_day - deal.created_on).days)
         return dict(ages)
 
     # ------------------------------------------------------------------ pipeline health (now)
