@@ -344,14 +344,10 @@ class Measures:
     def open_totals(self) -> OpenTotals:
         """Count, value, weighted value and value due in the period of the open pipeline.
 
-        Live periods sum in SQL, grouped by effective probability and whether the deal is due in
-        the period (a handful of rows), so the weighting stays exact Decimal arithmetic; past
-        snapshots need each deal's stage at the time and are summed from `open_deals`.
+        Summed in SQL, grouped by effective probability and whether the deal is due in the
+        period (a handful of rows), so the weighting stays exact Decimal arithmetic. For a past
+        snapshot the weighted value is not in here: it needs each deal's stage at that time.
         """
-        if not self.ctx.is_live(self.period):
-            return OpenTotals.of(
-                (d.amount, d.probability, self._due(d.expected_close_date)) for d in self.open_deals
-            )
         due = Case(
             When(
                 expected_close_date__gte=self.period.start,
@@ -361,18 +357,21 @@ class Measures:
             default=Value(False),
             output_field=BooleanField(),
         )
+        live = self.ctx.is_live(self.period)
+        # A past snapshot weighs by the stage each deal was in then: that needs `open_deals`,
+        # so here its probability is left out (see `weighted_pipeline`).
+        probability = (
+            Coalesce("probability", "stage__default_probability", Value(0)) if live else Value(0)
+        )
         rows = (
             self.open_deals_queryset()
             .order_by()
-            .annotate(p=Coalesce("probability", "stage__default_probability", Value(0)), d=due)
+            .annotate(p=probability, d=due)
             .values("p", "d")
             .annotate(n=Count("id"), v=Sum("amount_base"))
             .values_list("p", "d", "n", "v")
         )
         return OpenTotals.grouped(rows)
-
-    def _due(self, close_date: date | None) -> bool:
-        return close_date is not None and self.period.contains(close_date)
 
     @cached_property
     def pipeline_value(self) -> Decimal:
@@ -380,7 +379,9 @@ class Measures:
 
     @cached_property
     def weighted_pipeline(self) -> Decimal:
-        return self.open_totals.weighted
+        if self.ctx.is_live(self.period):
+            return self.open_totals.weighted
+        return OpenTotals.of((d.amount, d.probability, False) for d in self.open_deals).weighted
 
     @cached_property
     def pipeline_due_in_period(self) -> Decimal:
