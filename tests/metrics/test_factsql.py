@@ -9,7 +9,7 @@ import pytest
 
 from attain.metrics.engine.context import MetricsContext
 from attain.metrics.engine.facts import FACT_NAMES, MONEY_FACTS
-from attain.metrics.engine.factsql import facts_by_group, facts_sum_ranges
+from attain.metrics.engine.factsql import facts_by_group, facts_sum_ranges, month_split
 from attain.metrics.engine.measures import fact_queryset, fact_source, sum_facts
 from attain.metrics.engine.subjects import Subject
 from attain.metrics.models import PersonDay
@@ -77,6 +77,54 @@ def test_grouped_by_person_limited_to_a_team_subtree(history: History) -> None:
         }
     assert grouped == expected
     assert grouped  # the fixture has North activity in the quarter
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (date(2026, 4, 1), date(2026, 7, 1)),  # whole months only
+        (date(2026, 4, 10), date(2026, 6, 20)),  # edges and a month between
+        (date(2026, 5, 3), date(2026, 5, 28)),  # inside one month: days only
+        (date(2025, 12, 15), date(2026, 12, 31)),  # a year with both edges
+    ],
+)
+def test_per_person_sums_from_months_and_edge_days_equal_the_day_sums(
+    history: History, start: date, end: date
+) -> None:
+    names = list(FACT_NAMES)
+    for team_path in (None, history.north.path, history.company.path):
+        grouped = facts_by_group(
+            kind="all",
+            key=None,
+            start=start,
+            end=end,
+            group="person_id",
+            names=names,
+            team_path=team_path,
+        )
+        rows = PersonDay.objects.filter(day__gte=start, day__lt=end)
+        if team_path is not None:
+            rows = rows.filter(team__path__startswith=team_path)
+        expected = {
+            person_id: sum_facts(rows.filter(person_id=person_id))
+            for person_id in set(rows.values_list("person_id", flat=True))
+        }
+        assert grouped == expected, (start, end, team_path)
+
+
+def test_month_split_covers_the_range_exactly() -> None:
+    assert month_split(date(2026, 4, 1), date(2026, 7, 1)) == (
+        (date(2026, 4, 1), date(2026, 7, 1)),
+        [],
+    )
+    assert month_split(date(2026, 4, 10), date(2026, 6, 20)) == (
+        (date(2026, 5, 1), date(2026, 6, 1)),
+        [(date(2026, 4, 10), date(2026, 5, 1)), (date(2026, 6, 1), date(2026, 6, 20))],
+    )
+    assert month_split(date(2026, 5, 3), date(2026, 5, 28)) == (
+        None,
+        [(date(2026, 5, 3), date(2026, 5, 28))],
+    )
 
 
 def test_grouped_by_day_returns_dates(history: History, ctx: MetricsContext) -> None:

@@ -13,14 +13,14 @@ converter does (15 significant digits, quantized to cents), so these sums equal 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import Context, Decimal
 from typing import Any
 
 from django.db import connection
 
 from attain.metrics.engine.facts import FACT_NAMES, MONEY_FACTS
-from attain.metrics.models import NodeDay, PersonDay
+from attain.metrics.models import NodeDay, PersonDay, PersonMonth
 from attain.org.models import Team
 
 Number = Decimal | int
@@ -35,6 +35,8 @@ def _money(value: Any) -> Decimal:
         return Decimal("0.00")
     if isinstance(value, float):
         return _FLOAT_CONTEXT.create_decimal_from_float(value).quantize(CENT)
+    if isinstance(value, Decimal) and value.as_tuple().exponent == -2:
+        return value  # PostgreSQL's SUM of numeric(18, 2) already has cents
     return Decimal(value).quantize(CENT)
 
 
@@ -101,37 +103,112 @@ def facts_by_group(
 ) -> dict[Any, Facts]:
     """Facts `names` summed per `group` ("person_id" or "day") over [start, end).
 
-    With `team_path`, person-days are limited to those spent in that team's subtree (leaderboards
-    of a team count only what each rep did while in it).
+    With `team_path` (only for kind "all"), person-days are limited to those spent in that
+    team's subtree (leaderboards of a team count only what each rep did while in it). Per-person
+    sums read whole calendar months from PersonMonth and only the edge days from PersonDay.
     """
     if group not in ("person_id", "day"):
         raise ValueError(f"cannot group rollups by {group!r}")
     unknown = set(names) - set(FACT_NAMES)
     if unknown:
         raise ValueError(f"unknown facts {sorted(unknown)}")
+    if team_path is not None and kind != "all":
+        raise ValueError("a team filter applies to person rollups only")
+    if kind == "all" and group == "person_id":
+        return _per_person(start=start, end=end, names=names, team_path=team_path)
     table, where, where_params = _table_and_filter(kind, key)
+    day_where = "r.day >= %s AND r.day < %s"
+    return _grouped(
+        table=table,
+        group=f"r.{group}",
+        names=names,
+        condition=day_where
+        + where.replace("person_id", "r.person_id").replace("node_id", "r.node_id"),
+        params=[_day(start), _day(end), *where_params],
+        team_path=team_path,
+        dates=group == "day",
+    )
+
+
+def month_split(start: date, end: date) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
+    """[start, end) as whole calendar months (or None) plus the day ranges at either edge."""
+    first = start if start.day == 1 else (start.replace(day=1) + timedelta(days=32)).replace(day=1)
+    last = end.replace(day=1)
+    if first >= last:
+        return None, [(start, end)]
+    edges = [(lo, hi) for lo, hi in ((start, first), (last, end)) if lo < hi]
+    return (first, last), edges
+
+
+def _per_person(
+    *, start: date, end: date, names: Sequence[str], team_path: str | None
+) -> dict[Any, Facts]:
+    """Per-person sums: whole months from PersonMonth, the edge days from PersonDay."""
+    months, edges = month_split(start, end)
+    parts: list[dict[Any, Facts]] = []
+    if months is not None:
+        parts.append(
+            _grouped(
+                table=PersonMonth._meta.db_table,
+                group="r.person_id",
+                names=names,
+                condition="r.month >= %s AND r.month < %s",
+                params=[_day(months[0]), _day(months[1])],
+                team_path=team_path,
+            )
+        )
+    if edges:
+        condition = " OR ".join("(r.day >= %s AND r.day < %s)" for _ in edges)
+        parts.append(
+            _grouped(
+                table=PersonDay._meta.db_table,
+                group="r.person_id",
+                names=names,
+                condition=f"({condition})",
+                params=[_day(d) for edge in edges for d in edge],
+                team_path=team_path,
+            )
+        )
+    if len(parts) == 1:
+        return parts[0]
+    merged: dict[Any, Facts] = {}
+    for part in parts:
+        for person_id, facts in part.items():
+            if person_id not in merged:
+                merged[person_id] = dict(facts)
+                continue
+            totals = merged[person_id]
+            for name, value in facts.items():
+                totals[name] += value
+    return merged
+
+
+def _grouped(
+    *,
+    table: str,
+    group: str,
+    names: Sequence[str],
+    condition: str,
+    params: list[Any],
+    team_path: str | None,
+    dates: bool = False,
+) -> dict[Any, Facts]:
     sums = ", ".join(f"SUM(r.{name})" for name in names)
     join = ""
     join_params: list[Any] = []
     if team_path is not None:
-        if table != PersonDay._meta.db_table:
-            raise ValueError("a team filter applies to person-days only")
         if not set(team_path) <= set("0123456789/"):
             raise ValueError(f"not a team path: {team_path!r}")
         join = f" JOIN {Team._meta.db_table} t ON t.id = r.team_id AND t.path LIKE %s"
         join_params = [team_path + "%"]
-    where = where.replace("person_id", "r.person_id").replace("node_id", "r.node_id")
-    sql = (
-        f"SELECT r.{group}, {sums} FROM {table} r{join} "
-        f"WHERE r.day >= %s AND r.day < %s{where} GROUP BY r.{group}"
-    )
+    sql = f"SELECT {group}, {sums} FROM {table} r{join} WHERE {condition} GROUP BY {group}"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*join_params, _day(start), _day(end), *where_params])
+        cursor.execute(sql, [*join_params, *params])
         rows = cursor.fetchall()
     result: dict[Any, Facts] = {}
     for row in rows:
         group_key = row[0]
-        if group == "day" and isinstance(group_key, str):
+        if dates and isinstance(group_key, str):
             group_key = date.fromisoformat(group_key)
         result[group_key] = facts_from_row(row[1:], names)
     return result
