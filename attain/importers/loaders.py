@@ -2,9 +2,11 @@
 
 A loader runs inside the import's transaction. Parsing is vectorised (`parsing`); what needs the
 database (owners, stages, accounts, existing records) is resolved per batch with a handful of
-queries, and rows are written with attain.core.bulk (COPY on PostgreSQL). Rows are upserted by
-(source system, external id): a row equal to what is stored is unchanged, a different one updates
-the record (a stage change also writes stage history). Every problem becomes a RowError.
+queries. Rows are upserted by (source system, external id): a row equal to what is stored is
+unchanged, a different one updates the record (a stage change also writes stage history). Every
+problem becomes a RowError. Deals and activities take their clean rows as frames (`_insert_new`:
+new ones inserted at once with `writing.frame_insert`, stored equal ones counted unchanged); the
+row-by-row path handles the rest and the other kinds (attain.core.bulk or the services).
 """
 
 from __future__ import annotations
