@@ -63,6 +63,8 @@ from attain.importers.writing import frame_insert
 from attain.org.models import Organisation, Person, Role
 
 LOOKUP_CHUNK = 5_000
+# How `attain export` writes the id of a record made in Attain (no CRM id): attain-<pk>.
+NATIVE_PREFIX = "attain-"
 TEXT_LIMITS = {"name": 255, "subject": 255, "next_step": 255, "lost_reason": 200, "company": 200}
 
 
@@ -284,6 +286,8 @@ class Loader:
     ) -> dict[str, tuple[Any, ...]]:
         """Stored rows of this source by external id, in chunks the database accepts."""
         found: dict[str, tuple[Any, ...]] = {}
+        if self.ctx.source_key == "generic":
+            found.update(self.native(model, ids, fields))
         if not ids or not self.source_has_rows(model):
             return found
         if connection.vendor == "postgresql":
@@ -312,6 +316,31 @@ class Loader:
                 .values_list("external_id", *fields)
             ):
                 found[values[0]] = values[1:]
+        return found
+
+    def native(
+        self, model: type[models.Model], ids: list[str], fields: list[str]
+    ) -> dict[str, tuple[Any, ...]]:
+        """Records made in Attain, exported with the id `attain-<pk>`, found again by that pk.
+
+        Only records without a CRM id of their own qualify, so a re-imported export of them
+        updates (or leaves) the same records instead of creating copies.
+        """
+        wanted = {
+            int(i.removeprefix(NATIVE_PREFIX)): i
+            for i in ids
+            if i.startswith(NATIVE_PREFIX) and i.removeprefix(NATIVE_PREFIX).isdigit()
+        }
+        found: dict[str, tuple[Any, ...]] = {}
+        keys = sorted(wanted)
+        for start in range(0, len(keys), LOOKUP_CHUNK):
+            for values in (
+                model._default_manager.filter(pk__in=keys[start : start + LOOKUP_CHUNK])
+                .filter(external_id="")
+                .order_by()
+                .values_list("pk", *fields)
+            ):
+                found[wanted[values[0]]] = tuple(values[1:])
         return found
 
     _has_rows: dict[type[models.Model], bool]
@@ -1288,6 +1317,9 @@ class ActivityLoader(Loader):
         stored = self.existing(Activity, ids, fields)
         deal_refs = sorted({v for v in out.get_column("deal").to_list() if v})
         deals: dict[str, tuple[int, int | None]] = {}
+        if self.ctx.source_key == "generic":
+            for ext, values in self.native(Deal, deal_refs, ["id", "account_id"]).items():
+                deals[ext] = (values[0], values[1])
         for start in range(0, len(deal_refs), LOOKUP_CHUNK):
             for ext, pk, deal_account in (
                 Deal.objects.filter(

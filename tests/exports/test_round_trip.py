@@ -104,11 +104,6 @@ def test_targets_round_trip_unchanged(alice: Person, team_north: Team, tmp_path:
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2), again.as_dict()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="records made in Attain (no CRM id) export as attain-<pk>; the importer does not yet "
-    "match those ids to the records, so a generic re-import creates copies (see docs/import.md)",
-)
 def test_native_deals_round_trip_unchanged(
     alice: Person, stages: dict[str, Stage], tmp_path: Path
 ) -> None:

@@ -227,3 +227,34 @@ def test_a_big_file_loads_with_deferred_indexes_and_keeps_them(reps, write_csv, 
     assert result.created == 4 and result.committed
     assert indexes() == before
     assert rollup_verify(samples=20, seed=8) == []
+
+
+def test_a_generic_file_with_attain_ids_updates_native_records(reps, pipeline, write_csv):
+    from attain.crm.services import deal_create
+    from tests.conftest import berlin
+
+    deal = deal_create(
+        actor=None,
+        name="Native",
+        owner=reps["alice"],
+        amount=Decimal("10"),
+        stage=pipeline.stages.get(name="Qualification"),
+        created_at=berlin(2026, 1, 5, 10),
+    )
+    rows = [
+        ["external_id", "name", "owner", "amount", "stage", "created_at"],
+        [
+            f"attain-{deal.pk}",
+            "Native",
+            "alice@acme.test",
+            "25",
+            "Qualification",
+            "2026-01-05T10:00:00+0100",
+        ],
+    ]
+    result = import_run(actor=None, kind="deals", path=write_csv("g.csv", rows))
+    assert (result.source, result.created, result.updated) == ("generic", 0, 1), result.errors
+    deal.refresh_from_db()
+    assert (deal.amount, deal.external_id, Deal.objects.count()) == (Decimal("25.00"), "", 1)
+    again = import_run(actor=None, kind="deals", path=write_csv("g.csv", rows))
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
