@@ -23,7 +23,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.text import get_valid_filename
 from django.views.decorators.http import require_http_methods
 
 from attain.core.errors import NotFound, ValidationFailed
@@ -115,6 +114,20 @@ def _sweep_old_uploads(root: Path) -> None:
             continue
 
 
+def _stored_name(name: str) -> str:
+    """The uploaded file's own name (the run records it), minus anything path-like.
+
+    It lands in a fresh private directory, so only separators, control characters and leading
+    dots matter; spaces and accents stay as the person named the file.
+    """
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if ch.isprintable()).strip().lstrip(".")[-200:]
+    suffix = Path(name).suffix.lower()
+    return (
+        base if base.lower().endswith(suffix) and base != suffix.lstrip(".") else f"upload{suffix}"
+    )
+
+
 def _upload_get(request: HttpRequest, token: str) -> dict[str, Any]:
     """The session's record of an upload; another session's token is simply not found."""
     upload = request.session.get(SESSION_KEY, {}).get(token)
@@ -155,7 +168,7 @@ def upload_new(request: HttpRequest) -> HttpResponse:
             token = secrets.token_urlsafe(16)
             folder = root / token
             folder.mkdir(mode=0o700)
-            path = folder / get_valid_filename(Path(upload.name or "upload.csv").name)
+            path = folder / _stored_name(upload.name or "")
             with path.open("wb") as out:
                 for chunk in upload.chunks():
                     out.write(chunk)

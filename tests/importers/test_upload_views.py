@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from attain.crm.models import Deal
 from attain.importers.models import ImportRun
-from attain.importers.views import SESSION_KEY
+from attain.importers.views import SESSION_KEY, _stored_name
 from attain.org.models import Person
 from tests.importers.conftest import SALESFORCE_DEALS
 
@@ -215,3 +215,17 @@ def test_imports_link_in_the_menu_for_managers_only(maria: Person, alice: Person
     link = f'href="{reverse("importers:run_list")}"'
     assert link in signed_in(maria).get(reverse("home")).content.decode()
     assert link not in signed_in(alice).get(reverse("home")).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("uploaded", "stored"),
+    [
+        ("Opportunities Q1.csv", "Opportunities Q1.csv"),
+        ("../../etc/passwd.csv", "passwd.csv"),
+        ("C:\\Users\\maria\\Exports\\Deals – März.xlsx", "Deals – März.xlsx"),
+        ("..csv", "upload.csv"),
+        ("\x00evil.csv", "evil.csv"),
+    ],
+)
+def test_uploads_keep_their_name_but_nothing_path_like(uploaded: str, stored: str) -> None:
+    assert _stored_name(uploaded) == stored
