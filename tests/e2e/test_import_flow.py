@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+import tempfile
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +20,12 @@ from tests.e2e.conftest import Screen
 from tests.importers.conftest import SALESFORCE_DEALS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def private_temp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The upload lands under this test's own temp dir."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,12 @@ from attain.org.models import Person
 from tests.importers.conftest import SALESFORCE_DEALS
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def private_temp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Uploads land under this test's own temp dir, so none outlive the test run."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
 
 
 def csv_file(rows: list[list[str]], name: str = "opportunities.csv") -> SimpleUploadedFile:
