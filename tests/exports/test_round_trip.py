@@ -120,3 +120,17 @@ def test_native_deals_round_trip_unchanged(
         source="generic",
     )  # fmt: skip
     assert (again.created, again.updated, again.unchanged) == (0, 0, 1), again.as_dict()
+
+
+def test_xlsx_export_round_trips_too(
+    alice: Person, carol: Person, stages: dict[str, Stage], tmp_path: Path
+) -> None:
+    first = import_run(actor=None, kind="deals", path=write(tmp_path / "deals.csv", DEALS))
+    assert first.committed, first.errors
+    path = tmp_path / "deals.xlsx"
+    call_command("export", "deals", "--format", "xlsx", "-o", str(path), stderr=StringIO())
+
+    again = import_run(actor=None, kind="deals", path=path, source="generic")
+
+    assert again.errors == [], again.errors
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 3), again.as_dict()
