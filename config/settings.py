@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "attain.metrics",
     "attain.demo",
     "attain.web",
+    "attain.access",
+    "attain.dashboards",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,64 @@
+/* Dashboards: submit the pickers on change, and draw every chart the page carries as JSON
+   (<div class="chart" data-figure="ID"> + <script type="application/json" id="ID">), with the
+   local plotly.min.js. htmx-swapped partials get their charts drawn too. No inline code. */
+(function () {
+  "use strict";
+
+  var FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+
+  function drawCharts(root) {
+    if (!window.Plotly) {
+      return;
+    }
+    root.querySelectorAll("[data-figure]").forEach(function (holder) {
+      var source = document.getElementById(holder.getAttribute("data-figure"));
+      if (!source) {
+        return;
+      }
+      var figure = JSON.parse(source.textContent);
+      var layout = Object.assign(
+        {
+          margin: { l: 48, r: 12, t: 8, b: 36 },
+          paper_bgcolor: "rgba(0,0,0,0)",
+          plot_bgcolor: "rgba(0,0,0,0)",
+          font: { family: FONT, size: 12, color: "#374151" },
+          showlegend: false,
+        },
+        figure.layout || {}
+      );
+      window.Plotly.newPlot(holder, figure.data, layout, {
+        displayModeBar: false,
+        responsive: true,
+        staticPlot: holder.hasAttribute("data-static"),
+      });
+    });
+  }
+
+  function wirePickers(root) {
+    root.querySelectorAll("form[data-autosubmit]").forEach(function (form) {
+      form.querySelectorAll("select").forEach(function (select) {
+        select.addEventListener("change", function () {
+          var custom = form.querySelector("input[name=period_custom]");
+          if (custom) {
+            custom.value = "";
+          }
+          form.submit();
+        });
+      });
+    });
+  }
+
+  function start() {
+    wirePickers(document);
+    drawCharts(document);
+    document.body.addEventListener("htmx:afterSwap", function (event) {
+      drawCharts(event.target);
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
