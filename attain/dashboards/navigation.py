@@ -32,5 +32,7 @@ def nav_items(state: PageState, *, current: str) -> list[NavItem]:
     items.append(
         ("leaderboards", "Leaderboards", state.url("dashboards:leaderboards", subject=team_subject))
     )
-    # W2: pipeline review, data quality (append here).
+    # Pipeline review and data quality keep the subject (a rep's default is themself).
+    items.append(("pipeline", "Pipeline", state.url("dashboards:pipeline")))
+    items.append(("quality", "Data quality", state.url("dashboards:quality")))
     return [NavItem(key, label, url, key == current) for key, label, url in items]
