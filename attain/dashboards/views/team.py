@@ -1,21 +1,56 @@
-"""Team: the manager's page (tiles, rep comparison, funnel by rep, trends)."""
+"""Team: the manager's page — tiles for the team, the rep comparison, funnel by rep, trends."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
-from attain.dashboards.state import page_state
+from attain.core.errors import ValidationFailed
+from attain.dashboards.comparison import RepTable, parse_columns, rep_table
+from attain.dashboards.state import InvalidPageState, PageState, page_state
+from attain.dashboards.team_review import team_page as team_content
 from attain.dashboards.views.base import dashboard_view, page_context
+
+
+def _rep_table(request: HttpRequest, state: PageState) -> RepTable:
+    """The comparison table the query asks for: `col` (KPI keys), `sort` (column/name), `dir`."""
+    sort = (request.GET.get("sort") or "revenue_won").strip().lower()
+    direction = (request.GET.get("dir") or "desc").strip().lower()
+    if direction not in ("asc", "desc"):
+        raise InvalidPageState({"dir": f"{direction!r} is not a direction; use asc or desc."})
+    try:
+        keys = parse_columns(request.GET.getlist("col"))
+    except ValidationFailed as error:
+        raise InvalidPageState(error.problems) from None
+    if sort != "name" and sort not in keys:
+        sort = keys[0]
+    return rep_table(state, keys=keys, sort=sort, direction=direction)
+
+
+def _team_state(request: HttpRequest) -> PageState:
+    return page_state(request)
 
 
 @dashboard_view
 def team_page(request: HttpRequest) -> HttpResponse:
-    state = page_state(request)
-    return render(request, "dashboards/team.html", page_context(state, page="team"))
+    """A person picked here opens their My performance page with the same state."""
+    state = _team_state(request)
+    if state.subject.kind == "person":
+        return redirect(state.url("dashboards:me"))
+    table = _rep_table(request, state)
+    page = team_content(state)
+    return render(
+        request, "dashboards/team.html", page_context(state, page="team", p=page, table=table)
+    )
 
 
 @dashboard_view
-def rep_table(request: HttpRequest) -> HttpResponse:
-    state = page_state(request)
-    return render(request, "dashboards/partials/rep_table.html", page_context(state, page="team"))
+def rep_table_partial(request: HttpRequest) -> HttpResponse:
+    """The comparison table alone, for htmx (KPI selection and sorting)."""
+    state = _team_state(request)
+    if state.subject.kind == "person":
+        return redirect(state.url("dashboards:me"))
+    table = _rep_table(request, state)
+    return render(
+        request, "dashboards/partials/rep_table.html", page_context(state, page="team", table=table)
+    )

@@ -26,6 +26,9 @@
         },
         figure.layout || {}
       );
+      if (layout.height) {
+        holder.style.height = layout.height + "px";
+      }
       window.Plotly.newPlot(holder, figure.data, layout, {
         displayModeBar: false,
         responsive: true,
@@ -49,6 +52,7 @@
   }
 
   function start() {
+    document.documentElement.classList.add("js");
     wirePickers(document);
     drawCharts(document);
     document.body.addEventListener("htmx:afterSwap", function (event) {
