@@ -70,7 +70,7 @@ class QualityRow:
 class QualityPage:
     subject: Subject
     total: QualityRow
-    teams: list[QualityRow]
+    teams: list[QualityRow]  # the subject's node first, then the teams right below it
     reps: Page[QualityRow]
     sort: str
     kpis: tuple[Kpi, ...]
@@ -165,10 +165,27 @@ def quality_page(
     all_ids = sorted(people)
     total = _row(subject, subject.label, "", 0, counts_of(all_ids), period, ctx)
 
+    # Each person counts in their team and every team above it (within the subject's subtree).
+    members: dict[int, list[int]] = defaultdict(list)
+    paths = {t.path: t.pk for t in teams}
+    for pid, team in team_of.items():
+        if pid not in people:
+            continue
+        prefix = "/"
+        for part in team.path.strip("/").split("/"):
+            prefix += part + "/"
+            if prefix in paths:
+                members[paths[prefix]].append(pid)
+
     team_rows: list[QualityRow] = []
     base_depth = min((t.path.count("/") for t in teams), default=0)
+    # Rows for the subject's node and the teams right below it; a team's name opens its own
+    # page, so a big tree is walked one level at a time instead of listed whole.
+    top = min(teams, key=lambda t: t.path.count("/"), default=None)
     for team in teams:
-        ids = [pid for pid, t in team_of.items() if t.path.startswith(team.path) and pid in people]
+        if top is not None and team.pk != top.pk and team.parent_id != top.pk:
+            continue
+        ids = members[team.pk]
         if team.parent_id is None:  # the company node also holds people in no team
             ids = all_ids
         team_subject = Subject.company() if team.parent_id is None else Subject.for_team(team)

@@ -58,8 +58,11 @@ def test_every_row_agrees_with_the_kpi_engine(
 ) -> None:
     q = client_for(eve).get(QUALITY, {"subject": "company", "period": "FY2026-Q2"}).context["q"]
     assert shown(q.total) == engine(Subject.company(), q2, ctx)
-    teams = {row.label: row for row in q.teams}
-    assert set(teams) == {"Acme", "Europe", "North", "South"}
+    assert [row.label for row in q.teams] == ["Acme", "Europe"]  # the node and one level down
+    assert shown(q.teams[1]) == engine(Subject.for_team(history.region), q2, ctx)
+    region = client_for(eve).get(QUALITY, {"subject": "team:Europe", "period": "FY2026-Q2"})
+    teams = {row.label: row for row in region.context["q"].teams}
+    assert set(teams) == {"Europe", "North", "South"}
     assert shown(teams["North"]) == engine(Subject.for_team(history.north), q2, ctx)
     assert shown(teams["South"]) == engine(Subject.for_team(history.south), q2, ctx)
     people = {row.label: row for row in q.reps.object_list}
