@@ -144,11 +144,14 @@ def period_from_text(text: str, *, calendar: FiscalCalendar, today: date) -> Per
         raise InvalidPageState({"period": first}, hints=hints) from None
 
 
-def page_state(request: HttpRequest, *, today: date | None = None) -> PageState:
+def page_state(
+    request: HttpRequest, *, today: date | None = None, default_self: bool = False
+) -> PageState:
     """Parse `period` (or `period_custom`, the picker's free-text box) and `subject`.
 
     Missing parameters take defaults: this quarter, and the viewer's default subject (themself,
-    their top managed team, or the company). Raises InvalidPageState or NotFound.
+    their top managed team, or the company; themself whatever their role with `default_self`).
+    Raises InvalidPageState or NotFound.
     """
     viewer = viewer_for(user=request.user)
     ctx = MetricsContext.load(today=today or pinned_today())
@@ -162,6 +165,8 @@ def page_state(request: HttpRequest, *, today: date | None = None) -> PageState:
             subject = subject_get_visible(viewer=viewer, spec=subject_text, period=period)
         except ValidationFailed as error:
             raise InvalidPageState(error.problems) from None
+    elif default_self and viewer.person is not None:
+        subject = Subject.for_person(viewer.person)
     else:
         subject = default_subject(viewer=viewer, period=period)
     return PageState(

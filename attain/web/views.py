@@ -1,18 +1,12 @@
-"""Thin views: parse the request, call selectors, render."""
+"""Sign in and out. The home page ("/") is the dashboards' (attain.dashboards.views.home)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView, LogoutView
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-
-from attain.core.errors import NotFound
-from attain.org.selectors import organisation_get, person_for_user
-from attain.web.home import home_page
 
 
 class SignInView(LoginView):
@@ -29,17 +23,3 @@ class SignOutView(LogoutView):
         response = super().post(request, *args, **kwargs)
         messages.info(request, "You have signed out.")
         return response
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """Who you are, your team, your open deals and this fiscal week's activities."""
-    try:
-        org = organisation_get()
-    except NotFound:
-        return render(request, "web/home_no_org.html")
-    person = person_for_user(request.user)
-    if person is None:
-        return render(request, "web/home_no_person.html")
-    page = home_page(org=org, person=person)
-    return render(request, "web/home.html", {"page": page, "person": person})

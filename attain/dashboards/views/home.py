@@ -17,6 +17,8 @@ def home(request: HttpRequest) -> HttpResponse:
     if not Organisation.objects.exists():
         return render(request, "web/home_no_org.html")
     viewer = viewer_for(user=request.user)
+    if viewer.person is None and not viewer.sees_everything:
+        return render(request, "web/home_no_person.html")
     if viewer.sees_everything:
         return company.company_page(request)
     if viewer.is_manager:

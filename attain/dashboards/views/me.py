@@ -13,7 +13,7 @@ from attain.dashboards.views.base import dashboard_view, page_context
 @dashboard_view
 def my_performance(request: HttpRequest) -> HttpResponse:
     """A team or the company picked here opens the Team page with the same state."""
-    state = page_state(request)
+    state = page_state(request, default_self=True)
     if state.subject.kind != "person":
         return redirect(state.url("dashboards:team"))
     page = performance_page(state)
