@@ -1,4 +1,4 @@
-"""A rep signs in through the form, lands on My performance, finds what needs attention, signs out."""
+"""A rep signs in, lands on My performance, finds what needs attention, and signs out."""
 
 from __future__ import annotations
 
