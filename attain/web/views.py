@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import LoginView, LogoutView
+from django.contrib.auth.views import LoginView, LogoutView, PasswordResetDoneView
 from django.http import HttpRequest, HttpResponse
 
 
@@ -23,3 +24,14 @@ class SignOutView(LogoutView):
         response = super().post(request, *args, **kwargs)
         messages.info(request, "You have signed out.")
         return response
+
+
+class ResetSentView(PasswordResetDoneView):
+    """ "Check your e-mail", saying how long the link lasts."""
+
+    template_name = "web/password_reset_done.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["timeout_days"] = settings.PASSWORD_RESET_TIMEOUT // 86400
+        return context
