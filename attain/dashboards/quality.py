@@ -27,12 +27,12 @@ from attain.org.models import Person, Team, TeamMembership
 
 # The columns, in order: (kpi key, short heading).
 QUALITY_KPIS: tuple[tuple[str, str], ...] = (
-    ("dq_no_next_step_share", "No next step"),
-    ("dq_stale_close_date_share", "Stale close date"),
-    ("dq_no_recent_activity_share", "No recent activity"),
-    ("deals_missing_next_step", "Missing next step"),
-    ("deals_past_close_date", "Past close date"),
-    ("stalled_deals", "Stalled"),
+    ("dq_no_next_step_share", "No next step, share"),
+    ("dq_stale_close_date_share", "Stale close date, share"),
+    ("dq_no_recent_activity_share", "No recent activity, share"),
+    ("deals_missing_next_step", "No next step, deals"),
+    ("deals_past_close_date", "Past close date, deals"),
+    ("stalled_deals", "Stalled, deals"),
 )
 COUNT_PARTS = ("open", "no_next_step", "past_close", "no_recent_activity", "stalled")
 SORTS = {"name": "Name", "open": "Open deals"} | dict(QUALITY_KPIS)
@@ -74,6 +74,7 @@ class QualityPage:
     reps: Page[QualityRow]
     sort: str
     kpis: tuple[Kpi, ...]
+    columns: tuple[tuple[Kpi, str], ...]  # each KPI with its short column heading
 
 
 def _grouped(queryset: QuerySet[Any]) -> dict[int, int]:
@@ -97,6 +98,14 @@ def _row(
         (KPIS[key], KPIS[key].quantize(KPIS[key].compute(measures))) for key, _ in QUALITY_KPIS
     )
     return QualityRow(subject, label, detail, depth, counts["open"], values)
+
+
+def _team_detail(person_id: int, team_of: dict[int, Team], *, several: bool) -> str:
+    """A person's team today, shown when the subject spans several teams (or they have none)."""
+    team = team_of.get(person_id)
+    if team is None:
+        return "No team today"
+    return team.name if several else ""
 
 
 def _sort_key(sort: str) -> Any:
@@ -153,6 +162,14 @@ def quality_page(
     person_ids = set(per_owner) | {p for p in team_of if owner_ids is None or p in owner_ids}
     if subject.kind == "person":
         person_ids = {subject.person_id} if subject.person_id is not None else set()
+        membership = (
+            TeamMembership.objects.filter(person_id=subject.person_id, start_date__lte=today)
+            .filter(Q(end_date__isnull=True) | Q(end_date__gt=today))
+            .select_related("team")
+            .first()
+        )
+        if membership is not None:
+            team_of[membership.person_id] = membership.team
     people = {p.pk: p for p in Person.objects.filter(pk__in=person_ids)}
 
     def counts_of(ids: list[int]) -> dict[str, int]:
@@ -205,7 +222,7 @@ def quality_page(
         _row(
             Subject.for_person(person),
             person.full_name,
-            team_of[person.pk].name if person.pk in team_of else "No team today",
+            _team_detail(person.pk, team_of, several=len(teams) > 1),
             0,
             counts_of([person.pk]),
             period,
@@ -225,4 +242,5 @@ def quality_page(
         reps=Paginator(rep_rows, page_size).get_page(page),
         sort=sort,
         kpis=tuple(KPIS[key] for key, _ in QUALITY_KPIS),
+        columns=tuple((KPIS[key], heading) for key, heading in QUALITY_KPIS),
     )
