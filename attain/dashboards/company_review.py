@@ -12,6 +12,7 @@ from typing import Any
 
 from attain.dashboards.charts import STATUS_COLORS, horizontal_bars, trend_lines
 from attain.dashboards.state import PageState
+from attain.dashboards.team_review import running_note
 from attain.dashboards.templatetags.dashboards import records_href
 from attain.dashboards.tiles import Tile, kpi_tiles, trend_window
 from attain.metrics.engine.subjects import Subject
@@ -27,7 +28,10 @@ COMPANY_TILES = (
     "win_rate",
     "sales_cycle_days",
 )
-NODE_KEYS = ["revenue_won", "quota_attainment", "weighted_pipeline", "win_rate"]
+NODE_KEYS = ["revenue_won", "quota_attainment", "win_rate"]
+# The weighted pipeline replays each open deal's stage at the period end; it is read for the
+# subject and the level below it (regions), not for every team of the tree.
+WEIGHTED_DEPTH = 1
 TREND_KEYS = ("win_rate", "sales_cycle_days")
 
 
@@ -39,7 +43,7 @@ class NodeRow:
     manager: str
     revenue: KpiValue
     attainment: KpiValue
-    weighted: KpiValue
+    weighted: KpiValue | None
     win_rate: KpiValue
     revenue_text: str
     target_text: str
@@ -57,6 +61,7 @@ class CompanyPage:
     revenue_figure: dict[str, Any] | None
     trends: list[tuple[str, str, dict[str, Any], str]]  # (title, figure id, figure, href)
     trend_label: str
+    running: str
 
 
 def _nodes(state: PageState) -> list[tuple[Team, int]]:
@@ -84,9 +89,12 @@ def company_page(state: PageState) -> CompanyPage:
     rows: list[NodeRow] = []
     for team, depth in _nodes(state):
         subject = _subject(team)
-        revenue, attainment, weighted, win_rate = kpi_values(
-            keys=NODE_KEYS, subject=subject, period=state.period, ctx=state.ctx, comparisons=False
+        keys = NODE_KEYS + (["weighted_pipeline"] if depth <= WEIGHTED_DEPTH else [])
+        values = kpi_values(
+            keys=keys, subject=subject, period=state.period, ctx=state.ctx, comparisons=False
         )
+        revenue, attainment, win_rate = values[:3]
+        weighted = values[3] if len(values) > 3 else None
         rows.append(
             NodeRow(
                 team=team,
@@ -104,7 +112,9 @@ def company_page(state: PageState) -> CompanyPage:
                     else "no target"
                 ),
                 attainment_text=format_value(attainment.kpi, attainment.value, currency),
-                weighted_text=format_value(weighted.kpi, weighted.value, currency),
+                weighted_text=(
+                    format_value(weighted.kpi, weighted.value, currency) if weighted else ""
+                ),
                 win_rate_text=format_value(win_rate.kpi, win_rate.value, currency),
                 team_url=state.url("dashboards:team", subject=subject.spec),
                 revenue_href=records_href(
@@ -153,9 +163,10 @@ def company_page(state: PageState) -> CompanyPage:
             )
         )
     return CompanyPage(
-        tiles=kpi_tiles(state, subject=state.subject, keys=COMPANY_TILES),
+        tiles=kpi_tiles(state, subject=state.subject, keys=COMPANY_TILES, snapshot_trends=False),
         nodes=rows,
         revenue_figure=figure,
         trends=trends,
         trend_label=window.period.label,
+        running=running_note(state),
     )

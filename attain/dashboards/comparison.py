@@ -42,6 +42,7 @@ DEFAULT_COLUMNS = (
     "meetings",
 )
 MAX_COLUMNS = 12
+WEAK_STEP = Decimal("0.8")  # a rep's step rate under 80 % of the team's is called out
 FUNNEL_STEPS = (
     ("leads", "Leads"),
     ("calls", "Calls"),
@@ -379,7 +380,7 @@ def funnel_by_rep(state: PageState) -> FunnelByRep:
                 worst = (relative, steps[i - 1])
         z_rows.append(z_row)
         text_rows.append(text_row)
-        if worst is not None and worst[0] < 1:
+        if worst is not None and worst[0] < WEAK_STEP:
             weakest.append((person.name, worst[1]))
     names = [p.name for p in people]
     z_rows.append([Decimal("0.5") if r is not None else None for r in team_rates])

@@ -35,6 +35,7 @@ class TeamPage:
     funnel_href: str
     trends: list[TrendChart]
     trend_label: str
+    running: str  # "FY2027-Q4 is still running" when the last point is partial, else ""
 
 
 def trend_charts(
@@ -72,4 +73,12 @@ def team_page(state: PageState) -> TeamPage:
         funnel_href=funnel_href(state),
         trends=trends,
         trend_label=label,
+        running=running_note(state),
     )
+
+
+def running_note(state: PageState) -> str:
+    """Trend lines end with the chosen period; say so when it is not over (a partial point)."""
+    if state.ctx.is_live(state.period):
+        return f"The last point, {state.period.label}, is still running."
+    return ""

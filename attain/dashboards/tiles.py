@@ -17,7 +17,7 @@ from attain.core.periods import FiscalCalendar, Period, PeriodError, PeriodKind
 from attain.dashboards.charts import STATUS_COLORS, sparkline
 from attain.dashboards.state import PageState
 from attain.dashboards.templatetags.dashboards import records_href
-from attain.metrics.definitions.catalog import Direction, Kpi, Unit
+from attain.metrics.definitions.catalog import Aggregation, Direction, Kpi, Unit
 from attain.metrics.engine.context import MetricSettings
 from attain.metrics.engine.subjects import Subject
 from attain.metrics.formatting import format_value
@@ -110,19 +110,32 @@ class Tile:
 
 
 def kpi_tiles(
-    state: PageState, *, subject: Subject, keys: tuple[str, ...], id_prefix: str = "tile"
+    state: PageState,
+    *,
+    subject: Subject,
+    keys: tuple[str, ...],
+    id_prefix: str = "tile",
+    snapshot_trends: bool = True,
 ) -> list[Tile]:
     """One tile per KPI: value, target and pace, status, change, trend line and drill-down link.
 
-    One `kpi_values` read plus one `kpi_trend` per tile, whatever the number of records.
+    One `kpi_values` read plus one `kpi_trend` per tile, whatever the number of records. A
+    snapshot KPI's trend replays the pipeline at each past period end (stage history), which is
+    costly for the whole company; `snapshot_trends=False` leaves those tiles without a line.
     """
     values = kpi_values(keys=list(keys), subject=subject, period=state.period, ctx=state.ctx)
     window = trend_window(state.period, state.ctx.calendar)
     tiles = []
     for kv in values:
-        points = kpi_trend(
-            key=kv.kpi.key, subject=subject, period=window.period, grain=window.grain, ctx=state.ctx
-        )
+        points = []
+        if snapshot_trends or kv.kpi.aggregation is not Aggregation.SNAPSHOT:
+            points = kpi_trend(
+                key=kv.kpi.key,
+                subject=subject,
+                period=window.period,
+                grain=window.grain,
+                ctx=state.ctx,
+            )
         color = STATUS_COLORS.get(kv.status, STATUS_COLORS[None])
         text = format_value(kv.kpi, kv.value, state.currency)
         tiles.append(
@@ -141,8 +154,12 @@ def kpi_tiles(
                 delta=delta(kv, state.currency),
                 href=records_href(kpi=kv.kpi.key, period=state.period_param, subject=subject.spec),
                 figure_id=f"{id_prefix}-{kv.kpi.key}",
-                figure=sparkline(
-                    [p.value for p in points], [p.period.label for p in points], color=color
+                figure=(
+                    sparkline(
+                        [p.value for p in points], [p.period.label for p in points], color=color
+                    )
+                    if points
+                    else {}
                 ),
             )
         )
