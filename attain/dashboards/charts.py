@@ -77,7 +77,8 @@ def trend_lines(
         "layout": {
             "height": 220,
             "showlegend": len(series) > 1,
-            "legend": {"orientation": "h", "y": -0.25},
+            "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+            "margin": {"l": 48, "r": 12, "t": 36 if len(series) > 1 else 8, "b": 48},
             "xaxis": {"fixedrange": True, "type": "category"},
             "yaxis": {"fixedrange": True, "rangemode": "tozero", "gridcolor": "#e5e7eb"}
             | _axis_format(kpi),
@@ -104,7 +105,7 @@ def horizontal_bars(
             "marker": {"color": list(colors) if colors else ACCENT},
             "text": list(text) if text else None,
             "textposition": "auto",
-            "hoverinfo": "y+text" if text else "y+x",
+            "hoverinfo": "y+x+text" if text else "y+x",
         }
     ]
     if markers is not None:

@@ -130,7 +130,7 @@ def company_page(state: PageState) -> CompanyPage:
             labels,
             [r.revenue.value for r in children],
             colors=[STATUS_COLORS.get(r.revenue.status, STATUS_COLORS[None]) for r in children],
-            text=[f"{r.revenue_text} · {r.attainment_text}" for r in children],
+            text=[r.attainment_text for r in children],
             markers=[r.revenue.target for r in children],
             money=True,
         )

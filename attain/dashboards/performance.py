@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from attain.core.periods import Period
-from attain.crm.models import Stage
+from attain.crm.models import DealStageChange, Stage
 from attain.dashboards.charts import horizontal_bars
 from attain.dashboards.state import PageState
 from attain.dashboards.templatetags.dashboards import records_href
@@ -105,7 +105,11 @@ def attention_lists(state: PageState, *, subject: Subject) -> list[AttentionList
 
 def pipeline_by_stage(state: PageState, *, subject: Subject) -> list[StageSlice]:
     """Open deals at the period end split by stage, in pipeline order (the records behind the
-    `pipeline_value` KPI, grouped)."""
+    `pipeline_value` KPI, grouped, so the total is that KPI).
+
+    For a past period a deal is placed in the stage it was in at the period end (its last stage
+    change before then), as the engine values it — not in the stage it has reached since.
+    """
     page = kpi_records(
         key="pipeline_value",
         subject=subject,
@@ -113,20 +117,30 @@ def pipeline_by_stage(state: PageState, *, subject: Subject) -> list[StageSlice]
         page_size=PIPELINE_RECORDS_MAX,
         ctx=state.ctx,
     )
+    stages = list(Stage.objects.order_by("pipeline_id", "position").values_list("id", "name"))
+    names = dict(stages)
+    order = {name: i for i, (_, name) in enumerate(stages)}
+    stage_then: dict[int, str] = {}
+    if not state.ctx.is_live(state.period) and page.rows:
+        changes = (
+            DealStageChange.objects.filter(
+                deal_id__in=[row["id"] for row in page.rows],
+                changed_at__lt=state.ctx.as_of(state.period),
+            )
+            .order_by("deal_id", "changed_at", "id")
+            .values_list("deal_id", "to_stage_id")
+        )
+        for deal_id, stage_id in changes:  # the last change before the period end wins
+            stage_then[deal_id] = names.get(stage_id, str(stage_id))
     counts: dict[str, int] = defaultdict(int)
     amounts: dict[str, Decimal] = defaultdict(Decimal)
     for row in page.rows:
-        counts[row["stage__name"]] += 1
-        amounts[row["stage__name"]] += row["amount_base"]
-    order = {
-        name: i
-        for i, name in enumerate(
-            Stage.objects.order_by("pipeline_id", "position").values_list("name", flat=True)
-        )
-    }
+        stage = stage_then.get(row["id"], row["stage__name"])
+        counts[stage] += 1
+        amounts[stage] += row["amount_base"]
     return [
         StageSlice(name, counts[name], amounts[name])
-        for name in sorted(counts, key=lambda n: (order.get(n, 999), n))
+        for name in sorted(counts, key=lambda n: (order.get(n, len(order)), n))
     ]
 
 

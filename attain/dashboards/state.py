@@ -133,6 +133,7 @@ def _param(query: QueryDict, name: str) -> str:
 
 def period_from_text(text: str, *, calendar: FiscalCalendar, today: date) -> Period:
     """Parse a period as people type it (FY2026-Q3, 2026-Q3, this-quarter, a date range…)."""
+    typed = text
     short = _SHORT_FISCAL.match(text)
     if short:
         text = f"FY{short.group(1)}-{short.group(2)}"
@@ -140,6 +141,9 @@ def period_from_text(text: str, *, calendar: FiscalCalendar, today: date) -> Per
         return parse_period(text, calendar, today)
     except PeriodError as error:
         first, _, rest = str(error).partition("\n")
+        first = first.removesuffix(" Accepted forms (case-insensitive):").rstrip(":")
+        if typed != text:
+            first = first.replace(repr(text), repr(typed), 1)
         hints = [line.strip().removeprefix("- ") for line in rest.splitlines() if line.strip()]
         raise InvalidPageState({"period": first}, hints=hints) from None
 

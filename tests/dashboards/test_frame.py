@@ -103,3 +103,10 @@ def test_the_picker_lists_only_what_the_viewer_may_see(
     text = client_for(maria).get(reverse("dashboards:team")).content.decode()
     assert 'value="person:alice@acme.test"' in text
     assert "carol@acme.test" not in text and "Carol" not in text
+
+
+def test_a_short_form_error_quotes_what_was_typed(alice: Person) -> None:
+    response = client_for(alice).get(reverse("dashboards:me"), {"period": "2026-Q9"})
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "&#x27;2026-Q9&#x27; does not exist" in text and "FY2026-Q9" not in text

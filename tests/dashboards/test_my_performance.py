@@ -52,6 +52,14 @@ def test_pipeline_by_stage_is_the_open_pipeline_at_the_period_end(history: Histo
     assert page.pipeline_total == "€8,000.00"
 
 
+def test_a_past_pipeline_puts_each_deal_in_the_stage_it_was_in_then(history: History) -> None:
+    """At the end of Q1 Alpha (won on 20 Apr) was open in Proposal."""
+    page = client_for(history.alice).get(reverse("dashboards:me"), {"period": "FY2026-Q1"})
+    assert [(s.stage, s.deals, s.amount) for s in page.context["p"].stages] == [
+        ("Proposal", 1, Decimal("10000.00"))
+    ]
+
+
 def test_needs_attention_lists_delta_for_each_flag(history: History) -> None:
     page = client_for(history.alice).get(reverse("dashboards:me"), Q2).context["p"]
     assert {a.key: (a.total, [r["name"] for r in a.rows]) for a in page.attention} == {
