@@ -152,6 +152,7 @@ class Column:
 
 @dataclass(frozen=True)
 class RepTable:
+    keys: list[str]  # the KPI columns, in order
     columns: list[Column]
     rows: list[RepRow]
     sort: str
@@ -274,6 +275,7 @@ def rep_table(state: PageState, *, keys: list[str], sort: str, direction: str) -
         kpi = kpi_get(key)
         columns.append(_column(state, keys, key, kpi.label, kpi.description, sort, direction))
     return RepTable(
+        keys=list(keys),
         columns=columns,
         rows=rows,
         sort=sort,

@@ -181,3 +181,17 @@ def test_company_query_count_does_not_grow_with_reps(history: History, eve: Pers
         )
         membership_start(actor=None, person=rep, team=history.north, start_date=date(2026, 2, 1))
     assert count() <= before
+
+
+def test_the_board_partial_puts_the_whole_pages_address_in_the_bar(
+    history: History, eve: Person
+) -> None:
+    response = client_for(eve).get(
+        reverse("dashboards:leaderboard_table"),
+        {**Q2, "subject": "company", "kpi": "calls", "norm": "fte"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.content.decode().lstrip().startswith('<div id="board"')
+    pushed = response["HX-Push-Url"]
+    assert pushed.startswith(reverse("dashboards:leaderboards") + "?")
+    assert "kpi=calls" in pushed and "norm=fte" in pushed and "board=reps" in pushed

@@ -148,3 +148,16 @@ def test_query_count_does_not_grow_with_reps(history: History) -> None:
 
 def test_a_rep_cannot_open_the_team_page(history: History) -> None:
     assert client_for(history.alice).get(reverse("dashboards:team"), NORTH_Q2).status_code == 404
+
+
+def test_the_partial_puts_the_whole_pages_address_in_the_bar(history: History) -> None:
+    response = client_for(history.north.manager).get(  # type: ignore[arg-type]
+        reverse("dashboards:team_reps"),
+        {**NORTH_Q2, "col": "calls,revenue_won", "sort": "calls", "dir": "asc"},
+        HTTP_HX_REQUEST="true",
+    )
+    pushed = response["HX-Push-Url"]
+    assert pushed.startswith(reverse("dashboards:team") + "?")
+    assert "col=calls%2Crevenue_won" in pushed and "sort=calls" in pushed and "dir=asc" in pushed
+    page = client_for(history.north.manager).get(pushed)  # type: ignore[arg-type]
+    assert [c.key for c in page.context["table"].columns] == ["name", "calls", "revenue_won"]

@@ -53,8 +53,10 @@ def leaderboards_page(request: HttpRequest) -> HttpResponse:
 def leaderboard_table(request: HttpRequest) -> HttpResponse:
     """The board alone, for htmx when the KPI, board or normalisation changes."""
     state = page_state(request)
-    return render(
-        request,
-        "dashboards/partials/leaderboard_table.html",
-        _context(state, _board(request, state)),
+    board = _board(request, state)
+    response = render(request, "dashboards/partials/leaderboard_table.html", _context(state, board))
+    # The address bar shows the whole page with this board, so the link can be shared.
+    response["HX-Push-Url"] = state.url(
+        "dashboards:leaderboards", kpi=board.kpi.key, board=board.board, norm=board.norm
     )
+    return response

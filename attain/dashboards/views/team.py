@@ -39,9 +39,13 @@ def team_page(request: HttpRequest) -> HttpResponse:
         return redirect(state.url("dashboards:me"))
     table = _rep_table(request, state)
     page = team_content(state)
-    return render(
-        request, "dashboards/team.html", page_context(state, page="team", p=page, table=table)
-    )
+    context = page_context(state, page="team", p=page, table=table, picker_keep=_keep(table))
+    return render(request, "dashboards/team.html", context)
+
+
+def _keep(table: RepTable) -> list[tuple[str, str]]:
+    """The table's columns and order survive a change of period or subject."""
+    return [("col", ",".join(table.keys)), ("sort", table.sort), ("dir", table.direction)]
 
 
 @dashboard_view
@@ -51,6 +55,9 @@ def rep_table_partial(request: HttpRequest) -> HttpResponse:
     if state.subject.kind == "person":
         return redirect(state.url("dashboards:me"))
     table = _rep_table(request, state)
-    return render(
+    response = render(
         request, "dashboards/partials/rep_table.html", page_context(state, page="team", table=table)
     )
+    # The address bar shows the whole page with this table, so the link can be shared.
+    response["HX-Push-Url"] = state.url("dashboards:team", **dict(_keep(table)))
+    return response
