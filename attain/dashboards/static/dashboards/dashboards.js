@@ -37,14 +37,34 @@
     });
   }
 
+  // Hidden inputs carry a page's own state (a table's columns, a board's KPI) through a change of
+  // period or subject; htmx may have changed that state since (it updates the address bar), so
+  // they are refreshed from the address bar before the form is sent.
+  function syncHidden(form) {
+    var params = new URLSearchParams(window.location.search);
+    var custom = form.querySelector("input[name=period_custom]");
+    if (custom && !custom.value.trim()) {
+      custom.disabled = true; // keeps an empty box out of the shared address
+    }
+    form.querySelectorAll("input[type=hidden]").forEach(function (input) {
+      if (params.has(input.name)) {
+        input.value = params.get(input.name);
+      }
+    });
+  }
+
   function wirePickers(root) {
     root.querySelectorAll("form[data-autosubmit]").forEach(function (form) {
+      form.addEventListener("submit", function () {
+        syncHidden(form);
+      });
       form.querySelectorAll("select").forEach(function (select) {
         select.addEventListener("change", function () {
           var custom = form.querySelector("input[name=period_custom]");
           if (custom) {
             custom.value = "";
           }
+          syncHidden(form);
           form.submit();
         });
       });
