@@ -5,10 +5,13 @@ Run by hand (not part of the test suite), for example:
     ATTAIN_DEBUG=1 .venv/bin/python bench/pages.py --db sqlite      # medium demo, a /tmp copy
     ATTAIN_DEBUG=1 .venv/bin/python bench/pages.py --db postgres    # large demo, attain_bench
 
-The databases are the lead's benchmark data (generated `--as-of 2026-11-23`), read only: SQLite is
-copied to /tmp first; on PostgreSQL nothing is written, because sessions are signed cookies and
-the last-login update is switched off for the run. "Today" is pinned to the as-of date so the
-figures do not drift with the clock.
+The databases are the lead's benchmark data (generated `--as-of 2026-11-23`), read only. SQLite is
+copied to /tmp and migrated there. PostgreSQL must be at the current migration: the bench refuses
+a database with unapplied migrations and says how to make a migrated copy
+(`CREATE DATABASE attain_bench_pages TEMPLATE attain_bench`, then `attain migrate` on it). Nothing
+is written while measuring: sessions are signed cookies, and the last-login update and login
+throttling are off for the run. "Today" is pinned to the as-of date so the figures do not drift
+with the clock.
 
 Each page is requested through Django's test Client (the whole middleware and template stack,
 no network), once untimed to warm caches, then RUNS times; the median is reported with the number
@@ -74,6 +77,7 @@ def setup_django(url: str) -> None:
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
     user_logged_in.disconnect(update_last_login, dispatch_uid="update_last_login")
+    settings.AXES_ENABLED = False  # login throttling would record the bench's sign-ins
     import attain.dashboards.state as state
 
     state.pinned_today = lambda: AS_OF  # type: ignore[assignment]
@@ -254,6 +258,22 @@ def main() -> int:
         title = "PostgreSQL, large"
         dataset = f"PostgreSQL large demo (2,000 reps, 964,579 deals); {postgres_settings(url)}"
     setup_django(url)
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if pending and args.db == "sqlite":
+        call_command("migrate", verbosity=0)  # our own copy
+    elif pending:
+        names = ", ".join(f"{m.app_label}.{m.name}" for m, _ in pending)
+        raise SystemExit(
+            f"{url} lacks migrations ({names}). Measure a migrated copy instead:\n"
+            "  psql -c 'CREATE DATABASE attain_bench_pages TEMPLATE attain_bench'\n"
+            "  DATABASE_URL=postgres://…/attain_bench_pages attain migrate\n"
+            "  bench/pages.py --db postgres --url postgres://…/attain_bench_pages"
+        )
     results: list[Result] = []
     for login in args.logins:
         results += measure(login, args.runs, args.only)

@@ -71,7 +71,7 @@ class QualityPage:
     subject: Subject
     total: QualityRow
     teams: list[QualityRow]  # the subject's node first, then the teams right below it
-    reps: Page[QualityRow]
+    reps: Page[QualityRow]  # the page's rows only; the others were sorted, not built
     sort: str
     kpis: tuple[Kpi, ...]
     columns: tuple[tuple[Kpi, str], ...]  # each KPI with its short column heading
@@ -108,13 +108,21 @@ def _team_detail(person_id: int, team_of: dict[int, Team], *, several: bool) -> 
     return team.name if several else ""
 
 
-def _sort_key(sort: str) -> Any:
+def _sort_key(sort: str, period: Period, ctx: MetricsContext) -> Any:
+    """Key for (person, counts): by name, most open deals, or the KPI worst first ("no data"
+    last; every quality KPI is lower-is-better)."""
     if sort == "name":
-        return lambda row: (row.label,)
+        return lambda entry: (entry[0].full_name,)
     if sort == "open":
-        return lambda row: (-row.open, row.label)
-    # Worst first (every quality KPI is lower-is-better); "no data" last.
-    return lambda row: (row.value(sort) is None, -(row.value(sort) or 0), row.label)
+        return lambda entry: (-entry[1]["open"], entry[0].full_name)
+    kpi = KPIS[sort]
+
+    def key(entry: tuple[Person, dict[str, int]]) -> tuple[bool, Decimal, str]:
+        person, counts = entry
+        value = kpi.compute(_Counted(Subject.for_person(person), period, ctx, counts))
+        return (value is None, -Decimal(value or 0), person.full_name)
+
+    return key
 
 
 def quality_page(
@@ -160,8 +168,8 @@ def quality_page(
         ):
             team_of[person_id] = by_id[team_id]
     person_ids = set(per_owner) | {p for p in team_of if owner_ids is None or p in owner_ids}
-    if subject.kind == "person":
-        person_ids = {subject.person_id} if subject.person_id is not None else set()
+    if subject.kind == "person" and subject.person_id is not None:
+        person_ids = {subject.person_id}
         membership = (
             TeamMembership.objects.filter(person_id=subject.person_id, start_date__lte=today)
             .filter(Q(end_date__isnull=True) | Q(end_date__gt=today))
@@ -218,28 +226,31 @@ def quality_page(
             )
         )
 
-    rep_rows = [
+    if sort not in SORTS:
+        raise ValidationFailed(
+            {"sort": f"{sort!r} is not a column; use one of {', '.join(SORTS)}."}
+        )
+    # Sort everyone on the one sorted column, then build full rows for the page only.
+    entries = [(person, counts_of([person.pk])) for person in people.values()]
+    entries.sort(key=_sort_key(sort, period, ctx))
+    reps: Page[Any] = Paginator(entries, page_size).get_page(page)
+    reps.object_list = [
         _row(
             Subject.for_person(person),
             person.full_name,
             _team_detail(person.pk, team_of, several=len(teams) > 1),
             0,
-            counts_of([person.pk]),
+            counts,
             period,
             ctx,
         )
-        for person in people.values()
+        for person, counts in reps.object_list
     ]
-    if sort not in SORTS:
-        raise ValidationFailed(
-            {"sort": f"{sort!r} is not a column; use one of {', '.join(SORTS)}."}
-        )
-    rep_rows.sort(key=_sort_key(sort))
     return QualityPage(
         subject=subject,
         total=total,
         teams=team_rows if len(team_rows) > 1 else [],
-        reps=Paginator(rep_rows, page_size).get_page(page),
+        reps=reps,
         sort=sort,
         kpis=tuple(KPIS[key] for key, _ in QUALITY_KPIS),
         columns=tuple((KPIS[key], heading) for key, heading in QUALITY_KPIS),
