@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from django import template
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
@@ -43,7 +44,13 @@ def status_class(status: str | None) -> str:
 def records_href(*, kpi: str, period: str, subject: str) -> str:
     """The drill-down page for a figure: /records/?kpi=…&period=…&subject=…"""
     query = urlencode({"kpi": kpi, "period": period, "subject": subject})
-    return f"{reverse('dashboards:records')}?{query}"
+    return f"{_records_path(get_script_prefix())}?{query}"
+
+
+@lru_cache(maxsize=8)
+def _records_path(script_prefix: str) -> str:
+    """reverse() once per script prefix: a rep table links every one of its cells."""
+    return reverse("dashboards:records")
 
 
 @register.simple_tag
