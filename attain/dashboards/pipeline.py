@@ -92,7 +92,13 @@ class PipelineFilters:
         return filters
 
     def query(self, **changes: Any) -> dict[str, str]:
-        """The filters as query parameters (defaults left out), with some values changed."""
+        """The filters as query parameters, with some values changed.
+
+        Yes/no filters and the sort are always written out (`stalled=0`), so the address bar,
+        which htmx keeps up to date, says what is off as well as what is on: the pickers copy it
+        into their hidden fields when the period or subject changes. Owner and stage appear only
+        when set.
+        """
         values = {
             "stalled": self.stalled,
             "no_next_step": self.no_next_step,
@@ -105,9 +111,9 @@ class PipelineFilters:
         values.update(changes)
         params: dict[str, str] = {}
         for key, value in values.items():
-            if value is True:
-                params[key] = "1"
-            elif value not in (None, False, "") and not (key == "sort" and value == "stage"):
+            if isinstance(value, bool):
+                params[key] = "1" if value else "0"
+            elif value not in (None, ""):
                 params[key] = str(value)
         return params
 

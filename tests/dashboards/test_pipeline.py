@@ -242,3 +242,27 @@ def test_the_deal_page_query_count_does_not_grow_with_activities(
             actor=None, kind="call", owner=alice, deal=delta, occurred_at=berlin(2026, 6, day, 9)
         )
     assert queries() == before
+
+
+def test_links_and_pickers_say_which_filters_are_off(history: History, eve: Person) -> None:
+    """The pickers copy the address bar into hidden fields; an "off" must be in it too."""
+    response = client_for(eve).get(PIPELINE, {"subject": "company", "stalled": "1"})
+    keep = dict(response.context["picker_keep"])
+    assert keep == {
+        "stalled": "1",
+        "no_next_step": "0",
+        "past_close": "0",
+        "closing": "0",
+        "sort": "stage",
+    }
+    html = response.content.decode()
+    assert "stalled=0&amp;no_next_step=0&amp;past_close=0" in html  # the "all open deals" tile
+
+
+def test_the_filter_forms_hidden_off_value_gives_way_to_a_ticked_box(
+    history: History, eve: Person
+) -> None:
+    on = client_for(eve).get(f"{PIPELINE}?subject=company&stalled=0&stalled=1")
+    off = client_for(eve).get(f"{PIPELINE}?subject=company&stalled=0")
+    assert deal_names(on) == ["Delta"]
+    assert sorted(deal_names(off)) == ["Delta", "Eta"]
