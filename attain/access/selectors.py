@@ -195,18 +195,26 @@ def subjects_pickable(*, viewer: Viewer, period: Period) -> list[Subject]:
     return [item.subject for item in subject_tree_pickable(viewer=viewer, period=period)]
 
 
-def subject_tree_pickable(*, viewer: Viewer, period: Period) -> list[PickableSubject]:
+def subject_tree_pickable(
+    *, viewer: Viewer, period: Period, people_under: str | None = None
+) -> list[PickableSubject]:
     """The picker's tree: each visible team followed by its sub-teams, then its people.
 
     A person appears under the team of their latest membership in the period; people the viewer
-    may see but who were in no visible team (e.g. the viewer themself) come last. Three queries.
+    may see but who were in no visible team (e.g. the viewer themself) come last. With
+    `people_under` (a team path; "" for none) only the people of that subtree are listed — for
+    an executive, whose whole company would otherwise put thousands of names in one <select>.
+    Three queries.
     """
     teams_qs = Team.objects.order_by("path")
     if not viewer.sees_everything:
         teams_qs = teams_qs.filter(_managed_q(viewer, prefix="path"))
     teams = list(teams_qs)
+    listed = teams
+    if people_under is not None:
+        listed = [t for t in teams if people_under and t.path.startswith(people_under)]
     memberships = (
-        TeamMembership.objects.filter(team__in=[t.pk for t in teams], start_date__lt=period.end)
+        TeamMembership.objects.filter(team__in=[t.pk for t in listed], start_date__lt=period.end)
         .filter(Q(end_date__isnull=True) | Q(end_date__gt=period.start))
         .select_related("person")
         .order_by("person_id", "start_date")
@@ -238,6 +246,18 @@ def subject_tree_pickable(*, viewer: Viewer, period: Period) -> list[PickableSub
     if viewer.person is not None and viewer.person_id not in placed:
         items.append(PickableSubject(Subject.for_person(viewer.person), 0))
     return items
+
+
+def person_team_path(*, person_id: int, period: Period) -> str:
+    """The path of the person's latest team in the period ("" when they were in none)."""
+    path = (
+        TeamMembership.objects.filter(person_id=person_id, start_date__lt=period.end)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gt=period.start))
+        .order_by("-start_date")
+        .values_list("team__path", flat=True)
+        .first()
+    )
+    return path or ""
 
 
 def default_subject(*, viewer: Viewer, period: Period) -> Subject:

@@ -21,6 +21,7 @@ from attain.access.selectors import (
     PickableSubject,
     Viewer,
     default_subject,
+    person_team_path,
     subject_get_visible,
     subject_tree_pickable,
     viewer_for,
@@ -114,7 +115,18 @@ class PageState:
         return self.period_param in {value for value, _ in PERIOD_PRESETS}
 
     def subject_tree(self) -> list[PickableSubject]:
-        return subject_tree_pickable(viewer=self.viewer, period=self.period)
+        """The subject picker. Someone who sees everything gets the whole team tree but only the
+        people of the team in view (the person in view's team), not the whole company's names."""
+        people_under = None
+        if self.viewer.sees_everything:
+            people_under = self.subject.team_path if self.subject.kind == "team" else ""
+            if self.subject.kind == "person" and self.subject.person_id is not None:
+                people_under = person_team_path(
+                    person_id=self.subject.person_id, period=self.period
+                )
+        return subject_tree_pickable(
+            viewer=self.viewer, period=self.period, people_under=people_under
+        )
 
 
 def pinned_today() -> date | None:

@@ -21,7 +21,7 @@ from attain.metrics.definitions.catalog import Aggregation, Direction, Kpi, Unit
 from attain.metrics.engine.context import MetricSettings
 from attain.metrics.engine.subjects import Subject
 from attain.metrics.formatting import format_value
-from attain.metrics.selectors import KpiValue, kpi_trend, kpi_values
+from attain.metrics.selectors import KpiValue, kpi_get, kpi_trend, kpi_values
 
 TILE_KEYS = (
     "revenue_won",
@@ -120,10 +120,11 @@ def kpi_tiles(
     """One tile per KPI: value, target and pace, status, change, trend line and drill-down link.
 
     One `kpi_values` read plus one `kpi_trend` per tile, whatever the number of records. A
-    snapshot KPI's trend replays the pipeline at each past period end (stage history), which is
-    costly for the whole company; `snapshot_trends=False` leaves those tiles without a line.
+    snapshot KPI's trend and comparisons replay the pipeline at past period ends (stage history),
+    which is costly for a whole team or the company; `snapshot_trends=False` leaves those tiles
+    without a line and without the change against the previous period.
     """
-    values = kpi_values(keys=list(keys), subject=subject, period=state.period, ctx=state.ctx)
+    values = _tile_values(state, subject=subject, keys=keys, snapshot_history=snapshot_trends)
     window = trend_window(state.period, state.ctx.calendar)
     tiles = []
     for kv in values:
@@ -164,6 +165,32 @@ def kpi_tiles(
             )
         )
     return tiles
+
+
+def _tile_values(
+    state: PageState, *, subject: Subject, keys: tuple[str, ...], snapshot_history: bool
+) -> list[KpiValue]:
+    """kpi_values in the tiles' order; without `snapshot_history`, snapshot KPIs skip their
+    previous-period and last-year comparisons (each is a replay of the past pipeline)."""
+    snapshot = {key for key in keys if kpi_get(key).aggregation is Aggregation.SNAPSHOT}
+    if snapshot_history or not snapshot:
+        return kpi_values(keys=list(keys), subject=subject, period=state.period, ctx=state.ctx)
+    rest = [key for key in keys if key not in snapshot]
+    by_key = {
+        kv.kpi.key: kv
+        for kv in kpi_values(keys=rest, subject=subject, period=state.period, ctx=state.ctx)
+    }
+    by_key.update(
+        (kv.kpi.key, kv)
+        for kv in kpi_values(
+            keys=[key for key in keys if key in snapshot],
+            subject=subject,
+            period=state.period,
+            ctx=state.ctx,
+            comparisons=False,
+        )
+    )
+    return [by_key[key] for key in keys]
 
 
 def percent(part: Decimal | None, whole: Decimal | None, *, cap: int = 100) -> str:

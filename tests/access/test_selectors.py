@@ -348,3 +348,28 @@ def test_activities_follow_the_owners_team_on_the_day(
     assert kinds("bob") == {"call", "email"}
     assert kinds("alice") == set()
     assert kinds("eve") == {"call", "email", "meeting"}
+
+
+def test_the_picker_can_list_people_of_one_subtree_only(
+    everyone: dict[str, Person], team_north: Team, team_south: Team
+) -> None:
+    from attain.access.selectors import subject_tree_pickable
+
+    eve = viewer(everyone["eve"])
+    people = [
+        i.subject.spec
+        for i in subject_tree_pickable(viewer=eve, period=Q2, people_under=team_north.path)
+        if i.subject.kind == "person"
+    ]
+    assert people == [
+        "person:alice@acme.test",
+        "person:bob@acme.test",
+        "person:maria@acme.test",
+        "person:eve@acme.test",
+    ]
+    none = [
+        i.subject.spec
+        for i in subject_tree_pickable(viewer=eve, period=Q2, people_under="")
+        if i.subject.kind == "person"
+    ]
+    assert none == ["person:eve@acme.test"]  # only herself; every team is still listed

@@ -110,3 +110,17 @@ def test_a_short_form_error_quotes_what_was_typed(alice: Person) -> None:
     assert response.status_code == 400
     text = response.content.decode()
     assert "&#x27;2026-Q9&#x27; does not exist" in text and "FY2026-Q9" not in text
+
+
+def test_an_executive_picks_from_the_tree_and_the_people_of_the_team_in_view(
+    eve: Person, company: Team, alice: Person, carol: Person
+) -> None:
+    client = client_for(eve)
+    at_company = client.get(reverse("dashboards:leaderboards")).content.decode()
+    assert 'value="team:North"' in at_company and 'value="team:South"' in at_company
+    assert "person:alice@acme.test" not in at_company
+    in_north = client.get(reverse("dashboards:leaderboards"), {"subject": "team:North"})
+    assert 'value="person:alice@acme.test"' in in_north.content.decode()
+    assert 'value="person:carol@acme.test"' not in in_north.content.decode()
+    on_alice = client.get(reverse("dashboards:me"), {"subject": "person:alice@acme.test"})
+    assert 'value="person:alice@acme.test" selected' in on_alice.content.decode()
