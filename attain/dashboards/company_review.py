@@ -18,7 +18,7 @@ from attain.dashboards.tiles import Tile, kpi_tiles, trend_window
 from attain.metrics.engine.subjects import Subject
 from attain.metrics.formatting import format_value
 from attain.metrics.selectors import KpiValue, kpi_get, kpi_trend, kpi_values
-from attain.org.models import Team
+from attain.org.models import Team, TeamKind
 
 COMPANY_TILES = (
     "revenue_won",
@@ -32,6 +32,7 @@ NODE_KEYS = ["revenue_won", "quota_attainment", "win_rate"]
 # The weighted pipeline replays each open deal's stage at the period end; it is read for the
 # subject and the level below it (regions), not for every team of the tree.
 WEIGHTED_DEPTH = 1
+MAX_TREE_NODES = 40  # above this, the tree shows the subject and its children (one read each)
 TREND_KEYS = ("win_rate", "sales_cycle_days")
 
 
@@ -62,10 +63,13 @@ class CompanyPage:
     trends: list[tuple[str, str, dict[str, Any], str]]  # (title, figure id, figure, href)
     trend_label: str
     running: str
+    hidden_nodes: int  # teams below the children, left out of a large tree
 
 
-def _nodes(state: PageState) -> list[tuple[Team, int]]:
-    """The subject's node and every team below it, in tree order, with depth (root = 0)."""
+def _nodes(state: PageState) -> tuple[list[tuple[Team, int]], int]:
+    """The subject's node and the teams below it, in tree order, with depth (root = 0), and how
+    many nodes were left out: a tree of more than MAX_TREE_NODES shows two levels (the subject
+    and its children), and picking a child shows its own teams."""
     if state.subject.kind == "company":
         teams = list(Team.objects.select_related("manager").order_by("path"))
     else:
@@ -75,9 +79,13 @@ def _nodes(state: PageState) -> list[tuple[Team, int]]:
             .order_by("path")
         )
     if not teams:
-        return []
+        return [], 0
     base = min(t.path.count("/") for t in teams)
-    return [(t, t.path.count("/") - base) for t in teams]
+    nodes = [(t, t.path.count("/") - base) for t in teams]
+    if len(nodes) <= MAX_TREE_NODES:
+        return nodes, 0
+    shown = [(t, depth) for t, depth in nodes if depth <= 1]
+    return shown, len(nodes) - len(shown)
 
 
 def _subject(team: Team) -> Subject:
@@ -87,7 +95,8 @@ def _subject(team: Team) -> Subject:
 def company_page(state: PageState) -> CompanyPage:
     currency = state.currency
     rows: list[NodeRow] = []
-    for team, depth in _nodes(state):
+    nodes, hidden = _nodes(state)
+    for team, depth in nodes:
         subject = _subject(team)
         keys = NODE_KEYS + (["weighted_pipeline"] if depth <= WEIGHTED_DEPTH else [])
         values = kpi_values(
@@ -116,7 +125,11 @@ def company_page(state: PageState) -> CompanyPage:
                     format_value(weighted.kpi, weighted.value, currency) if weighted else ""
                 ),
                 win_rate_text=format_value(win_rate.kpi, win_rate.value, currency),
-                team_url=state.url("dashboards:team", subject=subject.spec),
+                # A region opens this page for its own teams; a team opens its Team page.
+                team_url=state.url(
+                    "dashboards:team" if team.kind == TeamKind.TEAM else "dashboards:company",
+                    subject=subject.spec,
+                ),
                 revenue_href=records_href(
                     kpi="revenue_won", period=state.period_param, subject=subject.spec
                 ),
@@ -169,4 +182,5 @@ def company_page(state: PageState) -> CompanyPage:
         trends=trends,
         trend_label=window.period.label,
         running=running_note(state),
+        hidden_nodes=hidden,
     )

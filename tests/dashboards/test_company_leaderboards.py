@@ -195,3 +195,18 @@ def test_the_board_partial_puts_the_whole_pages_address_in_the_bar(
     pushed = response["HX-Push-Url"]
     assert pushed.startswith(reverse("dashboards:leaderboards") + "?")
     assert "kpi=calls" in pushed and "norm=fte" in pushed and "board=reps" in pushed
+
+
+def test_a_large_tree_shows_two_levels_and_regions_open_their_own_teams(
+    history: History, eve: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("attain.dashboards.company_review.MAX_TREE_NODES", 3)
+    page = client_for(eve).get(reverse("dashboards:company"), Q2).context["p"]
+    assert [n.team.name for n in page.nodes] == ["Acme", "Europe"]
+    assert page.hidden_nodes == 2
+    europe = page.nodes[1]
+    assert europe.team_url.startswith(reverse("dashboards:company") + "?")
+    assert "subject=team%3AEurope" in europe.team_url
+    region = client_for(eve).get(europe.team_url).context["p"]
+    assert [n.team.name for n in region.nodes] == ["Europe", "North", "South"]
+    assert region.nodes[1].team_url.startswith(reverse("dashboards:team") + "?")
