@@ -272,10 +272,18 @@ def pipeline_review(
         scope = scope.filter(owner_id__in=owner_ids)
 
     # The headline counts are the health KPIs themselves (the engine's aggregate and stalled
-    # count for the subject). The subject was checked as visible, so `owner_ids` cannot narrow
-    # them; it still guards the list below.
-    health = measures.health_counts
-    stalled_count = measures.stalled_count
+    # count for the subject). A visible team's members today are all visible, so `owner_ids`
+    # cannot narrow them; a person seen for a past period (a rep who has since left the
+    # manager's team) is not visible today, and then neither are their deals nor their counts.
+    hidden_person = (
+        subject.kind == "person" and owner_ids is not None and subject.person_id not in owner_ids
+    )
+    if hidden_person:
+        health = dict.fromkeys(("open", "no_next_step", "past_close"), 0)
+        stalled_count = 0
+    else:
+        health = measures.health_counts
+        stalled_count = measures.stalled_count
 
     # Stage totals and the owners for the filter, from one grouped read.
     by_stage: dict[int, list[Any]] = {}

@@ -266,3 +266,17 @@ def test_the_filter_forms_hidden_off_value_gives_way_to_a_ticked_box(
     off = client_for(eve).get(f"{PIPELINE}?subject=company&stalled=0")
     assert deal_names(on) == ["Delta"]
     assert sorted(deal_names(off)) == ["Delta", "Eta"]
+
+
+def test_a_rep_who_left_the_team_shows_no_current_deals_to_the_old_manager(
+    history: History, maria: Person, stages: dict[str, Stage]
+) -> None:
+    """Bob moved to South on 15 May: Maria sees his Q2 figures, not his deals of today."""
+    _open_deals(history.bob, stages["Proposal"], 2)
+    response = client_for(maria).get(
+        PIPELINE, {"subject": "person:bob@acme.test", "period": "FY2026-Q2"}
+    )
+    assert response.status_code == 200
+    review = response.context["review"]
+    assert review.rows == [] and review.open_count == 0 and review.no_next_step == 0
+    assert "Extra Bob Rep" not in response.content.decode()
