@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import os
 import re
 import shutil
@@ -114,6 +115,12 @@ def generate(db: str, url: str, size: str, as_of: str) -> None:
     command = [attain, "demo", "--size", size, "--no-serve", "--as-of", as_of]
     print(f"generating {size} into {url} …", file=sys.stderr, flush=True)
     subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def fresh(ctx: MetricsContext) -> MetricsContext:
+    """The context with an empty per-request cache: every timed call pays for what a request
+    pays for (memberships, health counts), not what an earlier run left behind."""
+    return dataclasses.replace(ctx, cache={})
 
 
 def median_ms(fn: Callable[[], object], runs: int = RUNS) -> float:
@@ -669,11 +676,15 @@ class Measurement:
 
     @property
     def ratio(self) -> float | None:
-        return self.attain_ms / self.duck_ms if self.duck_ms else None
+        """Attain ÷ DuckDB for the same figures: the value-only call where there is one (DuckDB
+        computes the period's value, not the two comparison periods)."""
+        same_work = self.value_only_ms if self.value_only_ms is not None else self.attain_ms
+        return same_work / self.duck_ms if self.duck_ms else None
 
     @property
     def met(self) -> bool:
-        return self.attain_ms <= GOAL_MS and (self.duck_ms is None or self.attain_ms < self.duck_ms)
+        ratio = self.ratio
+        return self.attain_ms <= GOAL_MS and (ratio is None or ratio < 1)
 
 
 @dataclass
@@ -764,7 +775,7 @@ def kpi_measurements(scope: Scope, con: duckdb.DuckDBPyConnection | None) -> lis
 
     def one(key: str, comparisons: bool) -> Callable[[], KpiValue]:
         return lambda: kpi_value(
-            key=key, subject=subject, period=quarter, ctx=ctx, comparisons=comparisons
+            key=key, subject=subject, period=quarter, ctx=fresh(ctx), comparisons=comparisons
         )
 
     def finished(kpi: Kpi, spec: DuckKpi) -> Callable[[list[Row]], Decimal | None]:
@@ -789,10 +800,10 @@ def kpi_measurements(scope: Scope, con: duckdb.DuckDBPyConnection | None) -> lis
     keys = [kpi.key for kpi in CATALOG]
     every = Measurement(
         name=f"kpi_values, all {len(keys)} KPIs at once",
-        attain=lambda: kpi_values(keys=keys, subject=subject, period=quarter, ctx=ctx),
+        attain=lambda: kpi_values(keys=keys, subject=subject, period=quarter, ctx=fresh(ctx)),
         attain_value=lambda results: [r.value for r in results],
         value_only=lambda: kpi_values(
-            keys=keys, subject=subject, period=quarter, ctx=ctx, comparisons=False
+            keys=keys, subject=subject, period=quarter, ctx=fresh(ctx), comparisons=False
         ),
     )
     if con is not None and all(k in duck for k in keys):
@@ -826,7 +837,7 @@ def trend_measurements(scope: Scope, con: duckdb.DuckDBPyConnection | None) -> l
             subject=Subject.company(),
             period=scope.year,
             grain=PeriodKind.WEEK,
-            ctx=scope.ctx,
+            ctx=fresh(scope.ctx),
         )
 
     def points(result: list[TrendPoint]) -> list[Decimal | None]:
@@ -857,7 +868,7 @@ def leaderboard_measurements(
     params = {"start": scope.quarter.start, "end": scope.quarter.end}
 
     def board(key: str) -> Callable[[], list[LeaderboardRow]]:
-        return lambda: kpi_leaderboard(key=key, period=scope.quarter, ctx=scope.ctx)
+        return lambda: kpi_leaderboard(key=key, period=scope.quarter, ctx=fresh(scope.ctx))
 
     def ranking(rows: list[LeaderboardRow]) -> list[tuple[int, Decimal | None]]:
         return [(r.person_id, r.value) for r in rows]
@@ -1158,9 +1169,11 @@ def write_doc(title: str, body: str) -> None:
         "rows. "
         f"Median of {RUNS} warm runs, rows fetched into Python. Goal: every measurement ≤ "
         f"{GOAL_MS:.0f} ms and faster than the DuckDB scan. `kpi_value` is called as a dashboard "
-        "tile calls it (with the previous-period and last-year comparisons, i.e. three periods); "
-        "DuckDB computes the period's value only, so `value only ms` gives the same call with "
-        "`comparisons=False`. `queries` is how many SQL statements one (full) call ran. A ratio "
+        "tile calls it (with the previous-period and last-year comparisons, i.e. three periods) "
+        "and that full call is held to the ms goal; DuckDB computes the period's value only, so "
+        "`value only ms` gives the same call with `comparisons=False` and `Attain/DuckDB` "
+        "compares that like-for-like figure (the full call where there is no value-only form). "
+        "`queries` is how many SQL statements one (full) call ran. A ratio "
         f"under {NOISE}× is treated as noise, as in the project's `shared/PERFORMANCE.md`.\n"
     )
     if start == -1:

@@ -15,6 +15,7 @@ See ``docs/periods.md`` for the user-facing description of the rules.
 from __future__ import annotations
 
 import calendar as _calendar
+import functools
 import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -388,6 +389,9 @@ class FiscalCalendar:
         return counts
 
     def months(self, fiscal_year: int) -> list[Period]:
+        return list(_cached_months(self, fiscal_year))
+
+    def _months(self, fiscal_year: int) -> list[Period]:
         """The twelve fiscal months of a year, in order."""
         year = self.year(fiscal_year)
         months: list[Period] = []
@@ -418,6 +422,9 @@ class FiscalCalendar:
     # ----------------------------------------------------------------- quarters
 
     def quarters(self, fiscal_year: int) -> list[Period]:
+        return list(_cached_quarters(self, fiscal_year))
+
+    def _quarters(self, fiscal_year: int) -> list[Period]:
         """The four fiscal quarters of a year, each made of three fiscal months."""
         months = self.months(fiscal_year)
         return [
@@ -441,6 +448,9 @@ class FiscalCalendar:
     # ----------------------------------------------------------------- weeks
 
     def weeks(self, fiscal_year: int) -> list[Period]:
+        return list(_cached_weeks(self, fiscal_year))
+
+    def _weeks(self, fiscal_year: int) -> list[Period]:
         """All fiscal weeks of a year, in order, tiling the year exactly.
 
         Week-based years have 52 or 53 whole weeks. Calendar-month years start W01 on the
@@ -726,3 +736,20 @@ def parse_period(text: str, calendar: FiscalCalendar, today: date) -> Period:
         return current
 
     raise _parse_error(text)
+
+
+# A year's weeks, months and quarters are asked for again and again (every `next()` of a weekly
+# trend rebuilds the year); the calendar is an immutable, hashable value, so memoise per year.
+@functools.lru_cache(maxsize=512)
+def _cached_weeks(calendar: FiscalCalendar, fiscal_year: int) -> tuple[Period, ...]:
+    return tuple(calendar._weeks(fiscal_year))
+
+
+@functools.lru_cache(maxsize=512)
+def _cached_months(calendar: FiscalCalendar, fiscal_year: int) -> tuple[Period, ...]:
+    return tuple(calendar._months(fiscal_year))
+
+
+@functools.lru_cache(maxsize=512)
+def _cached_quarters(calendar: FiscalCalendar, fiscal_year: int) -> tuple[Period, ...]:
+    return tuple(calendar._quarters(fiscal_year))

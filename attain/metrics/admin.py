@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from attain.metrics.models import NodeDay, PersonDay, Target
+from attain.metrics.models import NodeDay, PersonDay, PersonMonth, Target
 
 
 @admin.register(Target)
@@ -36,6 +36,14 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 class PersonDayAdmin(ReadOnlyAdmin):
     list_display = ("person", "team", "day", "calls", "deals_won", "revenue_won")
     list_filter = ("day",)
+    search_fields = ("person__full_name",)
+    list_select_related = ("person", "team")
+
+
+@admin.register(PersonMonth)
+class PersonMonthAdmin(ReadOnlyAdmin):
+    list_display = ("person", "team", "month", "calls", "deals_won", "revenue_won")
+    list_filter = ("month",)
     search_fields = ("person__full_name",)
     list_select_related = ("person", "team")
 

@@ -3,8 +3,9 @@
 `PersonDay` holds one row per person and organisation-local day with any activity; `team` is the
 team the person belonged to that day. `NodeDay` sums PersonDay over each node's whole subtree
 (the company root also takes people who were in no team), so a team, region or company figure
-for any period is one indexed range read. Both are maintained by the services that write raw
-records and rebuilt by `attain metrics rebuild`.
+for any period is one indexed range read. `PersonMonth` sums PersonDay per calendar month and team
+for leaderboards. All three are maintained by the services that write raw records and rebuilt by
+`attain metrics rebuild`.
 """
 
 from __future__ import annotations
@@ -69,6 +70,38 @@ class PersonDay(FactColumns):
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.day.isoformat()}"
+
+
+class PersonMonth(FactColumns):
+    """PersonDay summed per calendar month and team (None: days in no team).
+
+    Leaderboards rank every rep over a quarter: three rows a rep instead of ninety. `month` is the
+    first day of the calendar month; a rep who changed team mid-month has one row per team.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+", db_index=False)
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    month = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "team", "month"],
+                condition=Q(team__isnull=False),
+                name="person_month_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["person", "month"],
+                condition=Q(team__isnull=True),
+                name="person_month_no_team_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["month", "person"], name="person_month_month_person")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.month:%Y-%m} team {self.team_id}"
 
 
 class NodeDay(FactColumns):

@@ -13,17 +13,24 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import Q
 
 from attain.core.errors import NotFound
 from attain.core.periods import Period, PeriodError, PeriodKind
 from attain.metrics.definitions.catalog import CATALOG, KPIS, Aggregation, Direction, Kpi, StepValue
 from attain.metrics.engine.context import MetricsContext
 from attain.metrics.engine.facts import FACT_NAMES
-from attain.metrics.engine.measures import Measures, Number, fact_queryset, sum_facts
+from attain.metrics.engine.factsql import facts_by_group
+from attain.metrics.engine.measures import (
+    Measures,
+    Number,
+    fact_queryset,
+    fact_source,
+    measures_preload,
+    sum_facts,
+)
 from attain.metrics.engine.records import records_for
 from attain.metrics.engine.subjects import Subject
-from attain.metrics.models import PersonDay
 from attain.org.models import Person, Role, Team, TeamMembership
 
 
@@ -174,6 +181,12 @@ def kpi_values(
     if comparisons:
         previous = _shifted(ctx.calendar.previous, subject, period, ctx)
         last_year = _shifted(ctx.calendar.same_period_last_year, subject, period, ctx)
+    # Facts and targets of all three periods in one query each, not one per period and KPI.
+    measures_preload(
+        [m for m in (measures, previous, last_year) if m is not None],
+        facts=any(kpi.facts for kpi in kpis),
+        target_keys=_target_keys(kpis),
+    )
     results = []
     for kpi in kpis:
         value = _evaluate(kpi, measures)
@@ -196,6 +209,13 @@ def kpi_values(
             )
         )
     return results
+
+
+def _target_keys(kpis: list[Kpi]) -> set[str]:
+    """Every target the KPIs' formulas and paces may read (attainment reads revenue's)."""
+    return (
+        {kpi.key for kpi in kpis} | {k.target_key for k in kpis if k.target_key} | {"revenue_won"}
+    )
 
 
 def _shifted(
@@ -233,16 +253,19 @@ def kpi_trend(
         return [TrendPoint(p, _evaluate(kpi, Measures(subject, p, ctx))) for p in buckets]
     starts = [p.start for p in buckets]
     totals: list[dict[str, Number]] = [_zero_facts() for _ in buckets]
-    rows = (
-        fact_queryset(subject, period.start, period.end)
-        .values("day")
-        .annotate(**{f"s_{name}": Sum(name) for name in kpi.facts})
-        .order_by()
+    kind, source_id = fact_source(subject, ctx)
+    by_day = facts_by_group(
+        kind=kind,
+        key=source_id,
+        start=period.start,
+        end=period.end,
+        group="day",
+        names=kpi.facts,
     )
-    for row in rows:
-        index = bisect.bisect_right(starts, row["day"]) - 1
-        for name in kpi.facts:
-            totals[index][name] += row[f"s_{name}"] or 0
+    for day, facts in by_day.items():
+        bucket = totals[bisect.bisect_right(starts, day) - 1]
+        for name, value in facts.items():
+            bucket[name] += value
     return [
         TrendPoint(p, _evaluate(kpi, Measures(subject, p, ctx, facts=facts)))
         for p, facts in zip(buckets, totals, strict=True)
@@ -266,7 +289,15 @@ class LeaderboardRow:
     value: Decimal | None
 
 
-def _people_in_scope(period: Period, team: Team | None) -> list[Person]:
+@dataclass(frozen=True)
+class _Rep:
+    pk: int
+    full_name: str
+    email: str
+    fte: Decimal
+
+
+def _people_in_scope(period: Period, team: Team | None) -> list[_Rep]:
     """Reps employed during the period; with a team, those in its subtree at some point in it."""
     people = Person.objects.filter(role=Role.REP, hire_date__lt=period.end).filter(
         Q(leave_date__isnull=True) | Q(leave_date__gt=period.start)
@@ -276,7 +307,10 @@ def _people_in_scope(period: Period, team: Team | None) -> list[Person]:
             team__path__startswith=team.path, start_date__lt=period.end
         ).filter(Q(end_date__isnull=True) | Q(end_date__gt=period.start))
         people = people.filter(id__in=member_ids.values("person_id"))
-    return list(people.order_by("full_name"))
+    return [
+        _Rep(*row)
+        for row in people.order_by("full_name", "id").values_list("id", "full_name", "email", "fte")
+    ]
 
 
 def kpi_leaderboard(
@@ -287,32 +321,39 @@ def kpi_leaderboard(
     limit: int | None = None,
     ctx: MetricsContext | None = None,
 ) -> list[LeaderboardRow]:
-    """Reps ranked by a KPI (best first; "no data" last, unranked)."""
+    """Reps ranked by a KPI (best first; "no data" last, unranked).
+
+    With a team, each rep's figure counts only what they did while in its subtree. A KPI made of
+    rollup facts is one grouped read for everyone; other KPIs are computed rep by rep.
+    """
     ctx = ctx or MetricsContext.load()
     kpi = kpi_get(key)
     people = _people_in_scope(period, team)
     values: dict[int, Decimal | None] = {}
     if kpi.from_rollups_only:
-        rows = PersonDay.objects.filter(
-            day__gte=period.start, day__lt=period.end, person_id__in=[p.pk for p in people]
+        summed = facts_by_group(
+            kind="all",
+            key=None,
+            start=period.start,
+            end=period.end,
+            group="person_id",
+            names=kpi.facts,
+            team_path=team.path if team is not None else None,
         )
-        if team is not None:
-            rows = rows.filter(team__path__startswith=team.path)
-        facts_by_person: dict[int, dict[str, Number]] = {p.pk: _zero_facts() for p in people}
-        for row in (
-            rows.values("person_id")
-            .annotate(**{f"s_{name}": Sum(name) for name in kpi.facts})
-            .order_by()
-        ):
-            for name in kpi.facts:
-                facts_by_person[row["person_id"]][name] = row[f"s_{name}"] or 0
+        zero = {name: _zero_facts()[name] for name in kpi.facts}
         for person in people:
-            subject = Subject.for_person(person)
-            measures = Measures(subject, period, ctx, facts=facts_by_person[person.pk])
-            values[person.pk] = _evaluate(kpi, measures)
+            facts = summed.get(person.pk, zero)
+            subject = Subject(kind="person", label=person.full_name, spec="", person_id=person.pk)
+            values[person.pk] = _evaluate(kpi, Measures(subject, period, ctx, facts=facts))
     else:
         for person in people:
-            values[person.pk] = _evaluate(kpi, Measures(Subject.for_person(person), period, ctx))
+            subject = Subject(
+                kind="person",
+                label=person.full_name,
+                spec=f"person:{person.email}",
+                person_id=person.pk,
+            )
+            values[person.pk] = _evaluate(kpi, Measures(subject, period, ctx))
     reverse = kpi.direction is Direction.HIGHER
     ranked = sorted(
         (p for p in people if values[p.pk] is not None),

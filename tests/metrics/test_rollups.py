@@ -8,14 +8,14 @@ from typing import Any
 from attain.crm.services import activity_log, deal_change_stage, deal_update
 from attain.metrics.engine.rollups import rollup_rebuild, rollup_verify
 from attain.metrics.engine.subjects import Subject
-from attain.metrics.models import NodeDay, PersonDay
+from attain.metrics.models import NodeDay, PersonDay, PersonMonth
 from attain.metrics.selectors import facts_for
 from attain.org.services import membership_start
 from tests.conftest import berlin
 from tests.metrics.conftest import History
 
 
-def _rows() -> tuple[list[Any], list[Any]]:
+def _rows() -> tuple[list[Any], list[Any], list[Any]]:
     people = sorted(
         tuple(row)
         for row in PersonDay.objects.values_list(
@@ -37,7 +37,16 @@ def _rows() -> tuple[list[Any], list[Any]]:
             "node_id", "day", "calls", "revenue_won", "deals_won", "pipeline_created", "leads"
         )
     )
-    return people, nodes
+    months = sorted(
+        (
+            tuple(row)
+            for row in PersonMonth.objects.values_list(
+                "person_id", "team_id", "month", "calls", "revenue_won", "deals_won", "margin_won"
+            )
+        ),
+        key=lambda row: (row[0], row[1] or 0, row[2]),
+    )
+    return people, nodes, months
 
 
 def test_incrementally_maintained_rollups_equal_a_full_rebuild(history: History) -> None:
@@ -45,6 +54,20 @@ def test_incrementally_maintained_rollups_equal_a_full_rebuild(history: History)
     rollup_rebuild()
     assert _rows() == incremental
     assert incremental[0], "the history produced rollup rows"
+    assert incremental[2], "and person-month rows"
+
+
+def test_a_rebuild_from_mid_month_keeps_the_month_rows_whole(history: History) -> None:
+    before = _rows()
+    rollup_rebuild(since=date(2026, 5, 15))
+    assert _rows() == before
+    assert rollup_verify(samples=40, seed=6) == []
+
+
+def test_verify_reports_a_tampered_person_month(history: History) -> None:
+    PersonMonth.objects.filter(person=history.alice, calls__gt=0).update(calls=77)
+    mismatches = rollup_verify(samples=80, seed=7)
+    assert any(m.fact == "calls" and m.rollup == 77 for m in mismatches)
 
 
 def test_verify_finds_no_difference_after_service_writes(history: History) -> None:

@@ -125,7 +125,7 @@ def _velocity(m: Measures) -> Decimal | None:
     cycle = ratio(m.fact("won_cycle_days"), m.fact("deals_won"))
     if win_rate is None or size is None or not cycle:
         return None
-    return Decimal(len(m.open_deals)) * win_rate * size / cycle
+    return Decimal(m.open_deal_count) * win_rate * size / cycle
 
 
 def _coverage(m: Measures) -> Decimal | None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -48,6 +49,8 @@ class MetricsContext:
     now: datetime
     today: date
     settings: MetricSettings
+    # Reads shared by every figure of one request (e.g. a team's memberships), keyed by name.
+    cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def load(cls, *, today: date | None = None, now: datetime | None = None) -> MetricsContext:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -16,6 +17,7 @@ from functools import cached_property
 from typing import Any
 
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     DateTimeField,
@@ -44,7 +46,8 @@ from attain.crm.models import (
 )
 from attain.metrics.engine.context import MetricsContext
 from attain.metrics.engine.facts import FACT_NAMES, MONEY_FACTS
-from attain.metrics.engine.subjects import Subject, attributed
+from attain.metrics.engine.factsql import facts_sum_ranges
+from attain.metrics.engine.subjects import Span, Subject, attributed, subtree_spans
 from attain.metrics.models import NodeDay, PersonDay, Target
 from attain.org.models import Team
 
@@ -61,6 +64,20 @@ def fact_queryset(subject: Subject, start: date, end: date) -> QuerySet[Any]:
         if node_id is None:  # no tree yet: every person-day is the company's
             return PersonDay.objects.filter(day__gte=start, day__lt=end)
     return NodeDay.objects.filter(node_id=node_id, day__gte=start, day__lt=end)
+
+
+def fact_source(subject: Subject, ctx: MetricsContext) -> tuple[str, int | None]:
+    """Which rollup rows hold the subject's facts: ("person", id), ("node", id) or ("all", None)."""
+    if subject.kind == "person":
+        return "person", subject.person_id
+    if subject.kind == "team":
+        return "node", subject.team_id
+    if "root_node" not in ctx.cache:
+        ctx.cache["root_node"] = (
+            Team.objects.filter(parent__isnull=True).values_list("id", flat=True).first()
+        )
+    root: int | None = ctx.cache["root_node"]
+    return ("node", root) if root is not None else ("all", None)
 
 
 def sum_facts(queryset: QuerySet[Any]) -> dict[str, Number]:
@@ -80,8 +97,34 @@ class OpenDeal:
     amount: Decimal
     probability: int
     stage_id: int
-    created_at: datetime
+    created_on: date  # the organisation-local day it was created
     expected_close_date: date | None
+
+
+@dataclass(frozen=True)
+class OpenTotals:
+    count: int
+    value: Decimal
+    weighted: Decimal
+    due: Decimal
+
+    @classmethod
+    def grouped(cls, rows: Iterable[tuple[int, bool, int, Decimal | None]]) -> OpenTotals:
+        """From (probability, due in period, deal count, summed amount) groups."""
+        count, value, weighted, due = 0, Decimal("0.00"), Decimal(0), Decimal("0.00")
+        for probability, is_due, n, amount in rows:
+            amount = amount or Decimal("0.00")
+            count += n
+            value += amount
+            weighted += amount * (probability or 0)
+            if is_due:
+                due += amount
+        return cls(count, value, (weighted / 100).quantize(Decimal("0.01")), due)
+
+    @classmethod
+    def of(cls, deals: Iterable[tuple[Decimal, int, bool]]) -> OpenTotals:
+        """From individual (amount, probability, due in period) deals."""
+        return cls.grouped((p, due, 1, amount) for amount, p, due in deals)
 
 
 class Measures:
@@ -105,7 +148,9 @@ class Measures:
 
     def fact(self, name: str) -> Number:
         if self._facts is None:
-            self._facts = sum_facts(fact_queryset(self.subject, self.period.start, self.period.end))
+            kind, key = fact_source(self.subject, self.ctx)
+            span = (self.period.start, self.period.end)
+            self._facts = facts_sum_ranges(kind=kind, key=key, ranges=[span])[0]
         return self._facts[name]
 
     def facts_sum(self, *names: str) -> Number:
@@ -127,6 +172,30 @@ class Measures:
     def as_of_day(self) -> date:
         return local_date(self.as_of, self.ctx.tz)
 
+    @property
+    def spans(self) -> list[Span] | None:
+        """The team subject's memberships, read once per context (None for other subjects)."""
+        if self.subject.kind != "team":
+            return None
+        key = ("spans", self.subject.team_path)
+        if key not in self.ctx.cache:
+            self.ctx.cache[key] = subtree_spans(self.subject)
+        spans: list[Span] = self.ctx.cache[key]
+        return spans
+
+    def attributed(
+        self,
+        queryset: QuerySet[Any],
+        *,
+        owner: str = "owner",
+        day: str | date,
+        within: tuple[date, date] | None = None,
+    ) -> QuerySet[Any]:
+        """`attributed()` with this subject and its memberships read once."""
+        return attributed(
+            queryset, self.subject, owner=owner, day=day, within=within, spans=self.spans
+        )
+
     def target(self, kpi_key: str) -> Decimal | None:
         if kpi_key not in self._targets:
             self._targets[kpi_key] = target_for(kpi_key, self.subject, self.period)
@@ -138,7 +207,11 @@ class Measures:
         deals = Deal.objects.filter(
             status=DealStatus.WON, closed_on__gte=self.period.start, closed_on__lt=self.period.end
         )
-        return attributed(deals, self.subject, owner="owner", day="closed_on")
+        return self.attributed(deals, day="closed_on", within=self.period_span)
+
+    @property
+    def period_span(self) -> tuple[date, date]:
+        return self.period.start, self.period.end
 
     @cached_property
     def won_cycle_days(self) -> list[int]:
@@ -186,7 +259,7 @@ class Measures:
         deals = Deal.objects.filter(
             status=DealStatus.WON, closed_on__lt=self.period.end, account__isnull=False
         )
-        row = attributed(deals, self.subject, owner="owner", day="closed_on").aggregate(
+        row = self.attributed(deals, day="closed_on", within=(date.min, self.period.end)).aggregate(
             revenue=Sum("amount_base"), accounts=Count("account_id", distinct=True)
         )
         return row["revenue"] or Decimal("0.00"), row["accounts"] or 0
@@ -200,7 +273,8 @@ class Measures:
             closed_on__lt=self.period.end,
             account__isnull=False,
         )
-        row = attributed(deals, self.subject, owner="owner", day="closed_on").aggregate(
+        span = (self.period.end - timedelta(days=365), self.period.end)
+        row = self.attributed(deals, day="closed_on", within=span).aggregate(
             deals=Count("id"), accounts=Count("account_id", distinct=True)
         )
         return row["deals"] or 0, row["accounts"] or 0
@@ -216,7 +290,7 @@ class Measures:
             deals = Deal.objects.filter(created_at__lt=at).filter(
                 Q(closed_at__isnull=True) | Q(closed_at__gte=at)
             )
-        return attributed(deals, self.subject, owner="owner", day=self.as_of_day)
+        return self.attributed(deals, day=self.as_of_day)
 
     @cached_property
     def open_deals(self) -> list[OpenDeal]:
@@ -228,7 +302,7 @@ class Measures:
                 "probability",
                 "stage_id",
                 "stage__default_probability",
-                "created_at",
+                "created_on",
                 "expected_close_date",
             )
         else:
@@ -250,7 +324,7 @@ class Measures:
                     "probability",
                     "stage_then",
                     "prob_then",
-                    "created_at",
+                    "created_on",
                     "expected_close_date",
                 )
             )
@@ -260,40 +334,69 @@ class Measures:
                 amount=amount,
                 probability=override if override is not None else (default or 0),
                 stage_id=stage_id,
-                created_at=created_at,
+                created_on=created_on,
                 expected_close_date=close_date,
             )
-            for pk, amount, override, stage_id, default, created_at, close_date in rows
+            for pk, amount, override, stage_id, default, created_on, close_date in rows
         ]
 
     @cached_property
+    def open_totals(self) -> OpenTotals:
+        """Count, value, weighted value and value due in the period of the open pipeline.
+
+        Summed in SQL, grouped by effective probability and whether the deal is due in the
+        period (a handful of rows), so the weighting stays exact Decimal arithmetic. For a past
+        snapshot the weighted value is not in here: it needs each deal's stage at that time.
+        """
+        due = Case(
+            When(
+                expected_close_date__gte=self.period.start,
+                expected_close_date__lt=self.period.end,
+                then=Value(True),
+            ),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+        live = self.ctx.is_live(self.period)
+        # A past snapshot weighs by the stage each deal was in then: that needs `open_deals`,
+        # so here its probability is left out (see `weighted_pipeline`).
+        probability = (
+            Coalesce("probability", "stage__default_probability", Value(0)) if live else Value(0)
+        )
+        rows = (
+            self.open_deals_queryset()
+            .order_by()
+            .annotate(p=probability, d=due)
+            .values("p", "d")
+            .annotate(n=Count("id"), v=Sum("amount_base"))
+            .values_list("p", "d", "n", "v")
+        )
+        return OpenTotals.grouped(rows)
+
+    @cached_property
     def pipeline_value(self) -> Decimal:
-        return sum((d.amount for d in self.open_deals), start=Decimal("0.00"))
+        return self.open_totals.value
 
     @cached_property
     def weighted_pipeline(self) -> Decimal:
-        total = sum((d.amount * d.probability for d in self.open_deals), start=Decimal(0))
-        return (total / 100).quantize(Decimal("0.01"))
+        if self.ctx.is_live(self.period):
+            return self.open_totals.weighted
+        return OpenTotals.of((d.amount, d.probability, False) for d in self.open_deals).weighted
 
     @cached_property
     def pipeline_due_in_period(self) -> Decimal:
-        return sum(
-            (
-                d.amount
-                for d in self.open_deals
-                if d.expected_close_date is not None and self.period.contains(d.expected_close_date)
-            ),
-            start=Decimal("0.00"),
-        )
+        return self.open_totals.due
+
+    @cached_property
+    def open_deal_count(self) -> int:
+        return self.open_totals.count
 
     @cached_property
     def deal_age_by_stage(self) -> dict[int, list[int]]:
         """Ages in days (as-of day minus local created day) of open deals, per stage id."""
         ages: dict[int, list[int]] = defaultdict(list)
         for deal in self.open_deals:
-            ages[deal.stage_id].append(
-                (self.as_of_day - local_date(deal.created_at, self.ctx.tz)).days
-            )
+            ages[deal.stage_id].append((self.as_of_day - deal.created_on).days)
         return dict(ages)
 
     # ------------------------------------------------------------------ pipeline health (now)
@@ -301,7 +404,7 @@ class Measures:
     def current_open_deals(self) -> QuerySet[Deal]:
         """Open deals right now (health flags describe the present, whatever the period)."""
         deals = Deal.objects.filter(status=DealStatus.OPEN)
-        return attributed(deals, self.subject, owner="owner", day=self.ctx.today)
+        return self.attributed(deals, day=self.ctx.today)
 
     def stalled_deals_queryset(self) -> QuerySet[Deal]:
         last_touch = Greatest(Coalesce("last_activity_at", "stage_entered_at"), "stage_entered_at")
@@ -333,9 +436,20 @@ class Measures:
             Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=cutoff)
         )
 
+    def _now_cached(self, name: str, compute: Callable[[], Any]) -> Any:
+        """Health figures describe the present whatever the period: compute once per subject."""
+        key = (name, self.subject.kind, self.subject.person_id, self.subject.team_id)
+        if key not in self.ctx.cache:
+            self.ctx.cache[key] = compute()
+        return self.ctx.cache[key]
+
     @cached_property
     def health_counts(self) -> dict[str, int]:
         """Open deals now and how many carry each data-quality flag, in one query."""
+        counts: dict[str, int] = self._now_cached("health", self._health_counts)
+        return counts
+
+    def _health_counts(self) -> dict[str, int]:
         cutoff = self.ctx.now - timedelta(days=self.ctx.settings.no_activity_days)
         return self.current_open_deals().aggregate(
             open=Count("id"),
@@ -348,7 +462,8 @@ class Measures:
 
     @cached_property
     def stalled_count(self) -> int:
-        return self.stalled_deals_queryset().count()
+        count: int = self._now_cached("stalled", lambda: self.stalled_deals_queryset().count())
+        return count
 
     # ------------------------------------------------------------------ activities (raw)
 
@@ -358,7 +473,7 @@ class Measures:
             occurred_on__gte=self.period.start,
             occurred_on__lt=self.period.end,
         )
-        return attributed(quotes, self.subject, owner="owner", day="occurred_on")
+        return self.attributed(quotes, day="occurred_on", within=self.period_span)
 
     @cached_property
     def quotes_followed_up(self) -> tuple[int, int]:
@@ -392,13 +507,12 @@ class Measures:
         if not stages:
             return []
         position = {s["id"]: s["position"] for s in stages}
-        lost = {s["id"] for s in stages if s["forecast_category"] == ForecastCategory.CLOSED_LOST}
         entered = DealStageChange.objects.filter(
             changed_at__gte=self.period.start_at(self.ctx.tz),
             changed_at__lt=self.period.end_at(self.ctx.tz),
         )
         # Attributed by the owner's team at the as-of day: a change has no stored local date.
-        entered = attributed(entered, self.subject, owner="deal__owner", day=self.as_of_day)
+        entered = self.attributed(entered, owner="deal__owner", day=self.as_of_day)
         # Stages are filtered here, not in SQL: a stage-id list makes SQLite pick the stage index
         # and scan every change instead of the period's range.
         entries = [
@@ -406,6 +520,9 @@ class Measures:
             for deal_id, stage_id in entered.order_by().values_list("deal_id", "to_stage_id")
             if stage_id in position
         ]
+        # The furthest open or won stage each entering deal reached before the as-of moment. A
+        # literal id list beats a subquery here: the entries are already in hand (measured).
+        lost = {s["id"] for s in stages if s["forecast_category"] == ForecastCategory.CLOSED_LOST}
         deal_ids = {deal_id for deal_id, _ in entries}
         furthest: dict[int, int] = defaultdict(int)
         for deal_id, stage_id in (
@@ -435,24 +552,76 @@ class StageStep:
     advanced: int
 
 
-def target_for(kpi_key: str, subject: Subject, period: Period) -> Decimal | None:
-    """The subject's target for exactly this period, or the sum of targets that tile it."""
-    targets = Target.objects.filter(kpi=kpi_key, subject_kind=subject.kind)
+TargetRow = tuple[str, date, date, Decimal]  # (kpi, period start, period end, value)
+
+
+def _subject_targets(subject: Subject) -> QuerySet[Target]:
+    targets = Target.objects.filter(subject_kind=subject.kind)
     if subject.kind == "person":
         targets = targets.filter(person=subject.person_id)
     elif subject.kind == "team":
         targets = targets.filter(team=subject.team_id)
-    exact = targets.filter(period_start=period.start, period_end=period.end).first()
-    if exact is not None:
-        return exact.value
-    inside = list(
-        targets.filter(period_start__gte=period.start, period_end__lte=period.end)
-        .order_by("period_start", "period_end")
-        .values_list("period_start", "period_end", "value")
+    return targets
+
+
+def target_rows(keys: Iterable[str], subject: Subject, start: date, end: date) -> list[TargetRow]:
+    """The subject's targets for these KPIs whose periods lie inside [start, end), in one read."""
+    return list(
+        _subject_targets(subject)
+        .filter(kpi__in=sorted(set(keys)), period_start__gte=start, period_end__lte=end)
+        .order_by("kpi", "period_start", "period_end")
+        .values_list("kpi", "period_start", "period_end", "value")
     )
+
+
+def target_resolve(kpi_key: str, period: Period, rows: Iterable[TargetRow]) -> Decimal | None:
+    """The target for exactly this period, or the sum of targets that tile it without gaps."""
+    inside = sorted(
+        (start, end, value)
+        for key, start, end, value in rows
+        if key == kpi_key and start >= period.start and end <= period.end
+    )
+    for start, end, value in inside:
+        if start == period.start and end == period.end:
+            return value
     cursor, total = period.start, Decimal("0.00")
     for start, end, value in inside:
         if start != cursor:
             return None
         cursor, total = end, total + value
     return total if inside and cursor == period.end else None
+
+
+def target_for(kpi_key: str, subject: Subject, period: Period) -> Decimal | None:
+    """The subject's target for exactly this period, or the sum of targets that tile it."""
+    return target_resolve(
+        kpi_key, period, target_rows([kpi_key], subject, period.start, period.end)
+    )
+
+
+def measures_preload(
+    measures: list[Measures], *, facts: bool = True, target_keys: Iterable[str] = ()
+) -> None:
+    """Fill the facts and targets of several periods of ONE subject with one query each.
+
+    A dashboard tile asks for a period, the one before and the same one last year; three reads of
+    the same rollup rows become one conditional aggregate, and every target one read.
+    """
+    if not measures:
+        return
+    subject = measures[0].subject
+    start = min(m.period.start for m in measures)
+    end = max(m.period.end for m in measures)
+    if facts:
+        kind, source_id = fact_source(subject, measures[0].ctx)
+        ranges = [(m.period.start, m.period.end) for m in measures]
+        for m, values in zip(
+            measures, facts_sum_ranges(kind=kind, key=source_id, ranges=ranges), strict=True
+        ):
+            m._facts = values
+    keys = sorted(set(target_keys))
+    if keys:
+        rows = target_rows(keys, subject, start, end)
+        for m in measures:
+            for key in keys:
+                m._targets[key] = target_resolve(key, m.period, rows)

@@ -10,7 +10,6 @@ from django.db.models import QuerySet
 from attain.core.errors import NotFound
 from attain.crm.models import Activity, Deal, DealStageChange, DealStatus, Lead
 from attain.metrics.engine.measures import Measures
-from attain.metrics.engine.subjects import attributed
 
 
 @dataclass(frozen=True)
@@ -58,12 +57,12 @@ def _closed(m: Measures, *statuses: str) -> QuerySet[Deal]:
     deals = Deal.objects.filter(
         status__in=statuses, closed_on__gte=m.period.start, closed_on__lt=m.period.end
     )
-    return attributed(deals, m.subject, owner="owner", day="closed_on")
+    return m.attributed(deals, day="closed_on", within=m.period_span)
 
 
 def _created(m: Measures) -> QuerySet[Deal]:
     deals = Deal.objects.filter(created_on__gte=m.period.start, created_on__lt=m.period.end)
-    return attributed(deals, m.subject, owner="owner", day="created_on")
+    return m.attributed(deals, day="created_on", within=m.period_span)
 
 
 def _activities(m: Measures, kind: str | None) -> QuerySet[Activity]:
@@ -72,7 +71,7 @@ def _activities(m: Measures, kind: str | None) -> QuerySet[Activity]:
     )
     if kind:
         activities = activities.filter(kind=kind)
-    return attributed(activities, m.subject, owner="owner", day="occurred_on")
+    return m.attributed(activities, day="occurred_on", within=m.period_span)
 
 
 def records_for(record_set: str, m: Measures) -> RecordSet:
@@ -129,13 +128,13 @@ def records_for(record_set: str, m: Measures) -> RecordSet:
         changes = DealStageChange.objects.filter(
             changed_at__gte=m.period.start_at(m.ctx.tz), changed_at__lt=m.period.end_at(m.ctx.tz)
         )
-        changes = attributed(changes, m.subject, owner="deal__owner", day=m.as_of_day)
+        changes = m.attributed(changes, owner="deal__owner", day=m.as_of_day)
         return RecordSet(
             "stage_change", changes.order_by("-changed_at", "-id"), STAGE_CHANGE_COLUMNS
         )
     if name == "leads":
         leads = Lead.objects.filter(created_on__gte=m.period.start, created_on__lt=m.period.end)
-        leads = attributed(leads, m.subject, owner="owner", day="created_on")
+        leads = m.attributed(leads, day="created_on", within=m.period_span)
         return RecordSet("lead", leads.order_by("-created_at", "-id"), LEAD_COLUMNS)
     if name == "activities":
         return RecordSet(

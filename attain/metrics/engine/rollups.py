@@ -23,7 +23,7 @@ from django.db.models import Count, F, Max, Min, Sum
 from attain.core.bulk import bulk_insert
 from attain.crm.models import Activity, Deal, DealStatus, Lead
 from attain.metrics.engine.facts import ACTIVITY_FACT_BY_KIND, FACT_NAMES, MONEY_FACTS
-from attain.metrics.models import NodeDay, PersonDay
+from attain.metrics.models import NodeDay, PersonDay, PersonMonth
 from attain.org.models import Team, TeamMembership
 
 Facts = dict[str, Any]
@@ -163,6 +163,13 @@ class TeamLookup:
 # ----------------------------------------------------------------------------- rebuild
 
 PERSON_DAY_COLUMNS = ("person_id", "team_id", "day", *FACT_NAMES)
+PERSON_MONTH_COLUMNS = ("person_id", "team_id", "month", *FACT_NAMES)
+
+
+def _month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
 NODE_DAY_COLUMNS = ("node_id", "day", *FACT_NAMES)
 
 
@@ -210,11 +217,14 @@ def rollup_rebuild(
     stats = RebuildStats()
     person_days = PersonDay.objects.all()
     node_days = NodeDay.objects.all()
+    person_months = PersonMonth.objects.all()
     if since is not None:
         person_days = person_days.filter(day__gte=since)
         node_days = node_days.filter(day__gte=since)
+        person_months = person_months.filter(month__gte=_month_of(since))
     person_days.delete()
     node_days.delete()
+    person_months.delete()
     span = raw_date_span()
     if span is None:
         return stats
@@ -238,6 +248,7 @@ def rollup_rebuild(
                 for name in FACT_NAMES:
                     totals[name] += values[name]
         stats.person_days += bulk_insert(PersonDay._meta.db_table, PERSON_DAY_COLUMNS, rows)
+        _insert_person_months(chunk_start, rows)
         stats.node_days += bulk_insert(
             NodeDay._meta.db_table,
             NODE_DAY_COLUMNS,
@@ -250,6 +261,35 @@ def rollup_rebuild(
         if progress is not None:
             progress(chunk_start.strftime("%Y-%m"))
     return stats
+
+
+def _insert_person_months(chunk_start: date, rows: list[tuple[Any, ...]]) -> None:
+    """Sum a month chunk's person-day rows into PersonMonth; a chunk that starts mid-month (a
+    rebuild `since` a day) adds the month's earlier, kept person-days."""
+    month = _month_of(chunk_start)
+    earlier: list[tuple[Any, ...]] = []
+    if chunk_start != month:
+        earlier = list(
+            PersonDay.objects.filter(day__gte=month, day__lt=chunk_start)
+            .order_by()
+            .values_list(*PERSON_DAY_COLUMNS)
+        )
+    totals: dict[tuple[int, int | None], Facts] = defaultdict(empty_facts)
+    width = len(FACT_NAMES)
+    for row in (*earlier, *rows):
+        bucket = totals[(row[0], row[1])]
+        for name, value in zip(FACT_NAMES, row[3 : 3 + width], strict=True):
+            bucket[name] += value
+    bulk_insert(
+        PersonMonth._meta.db_table,
+        PERSON_MONTH_COLUMNS,
+        (
+            (person_id, team_id, month, *(values[n] for n in FACT_NAMES))
+            for (person_id, team_id), values in sorted(
+                totals.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)
+            )
+        ),
+    )
 
 
 # ----------------------------------------------------------------------------- refresh
@@ -291,6 +331,7 @@ def rollup_refresh(*, person_id: int, days: Iterable[date] = (), since: date | N
             continue
         if row is not None:
             _apply_to_nodes(lookup.nodes_for(old_team), day, old_values, sign=-1)
+            _apply_to_month(person_id, old_team, day, old_values, sign=-1)
         if _is_empty(new_values):
             if row is not None:
                 row.delete()
@@ -302,6 +343,7 @@ def rollup_refresh(*, person_id: int, days: Iterable[date] = (), since: date | N
             else:
                 PersonDay.objects.filter(pk=row.pk).update(team_id=new_team, **new_values)
             _apply_to_nodes(lookup.nodes_for(new_team), day, new_values, sign=1)
+            _apply_to_month(person_id, new_team, day, new_values, sign=1)
 
 
 def _apply_to_nodes(nodes: list[int], day: date, values: Facts, *, sign: int) -> None:
@@ -317,6 +359,25 @@ def _apply_to_nodes(nodes: list[int], day: date, values: Facts, *, sign: int) ->
                 **{name: sign * values[name] for name in FACT_NAMES},
             )
     NodeDay.objects.filter(node_id__in=nodes, day=day, **_all_zero()).delete()
+
+
+def _apply_to_month(
+    person_id: int, team_id: int | None, day: date, values: Facts, *, sign: int
+) -> None:
+    if _is_empty(values):
+        return
+    month = _month_of(day)
+    rows = PersonMonth.objects.filter(person_id=person_id, month=month)
+    rows = rows.filter(team__isnull=True) if team_id is None else rows.filter(team_id=team_id)
+    changes = {name: F(name) + sign * values[name] for name in FACT_NAMES if values[name]}
+    if not rows.update(**changes):
+        PersonMonth.objects.create(
+            person_id=person_id,
+            team_id=team_id,
+            month=month,
+            **{name: sign * values[name] for name in FACT_NAMES},
+        )
+    rows.filter(**_all_zero()).delete()
 
 
 def _all_zero() -> dict[str, Any]:
@@ -342,7 +403,7 @@ def rollup_verify(*, samples: int = 40, seed: int | None = None) -> list[Mismatc
     rng = random.Random(seed)
     span = raw_date_span()
     if span is None:
-        leftover = PersonDay.objects.count() + NodeDay.objects.count()
+        leftover = PersonDay.objects.count() + NodeDay.objects.count() + PersonMonth.objects.count()
         return [Mismatch("whole database", "rows", leftover, 0)] if leftover else []
     lookup = TeamLookup.load()
     mismatches: list[Mismatch] = []
@@ -376,7 +437,40 @@ def rollup_verify(*, samples: int = 40, seed: int | None = None) -> list[Mismatc
                 mismatches.append(
                     Mismatch(where, "team", row["team_id"], lookup.team_on(key[0], key[1]))
                 )
+    mismatches += _verify_months(rng, months, person_ids, samples)
     mismatches += _verify_nodes(rng, months, lookup, samples)
+    return mismatches
+
+
+def _verify_months(
+    rng: random.Random, months: list[tuple[date, date]], person_ids: list[int], samples: int
+) -> list[Mismatch]:
+    """Each sampled person-month row equals the sum of that person's days in it, per team."""
+    mismatches: list[Mismatch] = []
+    for _ in range(max(1, samples // 2) if person_ids else 0):
+        person_id = rng.choice(person_ids)
+        start, end = rng.choice(months)
+        month = _month_of(start)
+        expected: dict[int | None, Facts] = defaultdict(empty_facts)
+        for row in PersonDay.objects.filter(
+            person_id=person_id, day__gte=month, day__lt=end
+        ).values("team_id", *FACT_NAMES):
+            for name in FACT_NAMES:
+                expected[row["team_id"]][name] += row[name]
+        stored = {
+            row["team_id"]: row
+            for row in PersonMonth.objects.filter(person_id=person_id, month=month).values(
+                "team_id", *FACT_NAMES
+            )
+        }
+        for team_id in sorted(set(expected) | set(stored), key=lambda t: t or 0):
+            want = expected.get(team_id, empty_facts())
+            got = stored.get(team_id)
+            where = f"person {person_id} in {month:%Y-%m} (team {team_id})"
+            for name in FACT_NAMES:
+                have = got[name] if got is not None else 0
+                if have != want[name]:
+                    mismatches.append(Mismatch(where, name, have, want[name]))
     return mismatches
 
 

@@ -71,29 +71,69 @@ def subject_parse(text: str) -> Subject:
     raise NotFound(f"{text!r} is not a subject; use {SUBJECT_FORMS}.")
 
 
+Span = tuple[int, date, date | None]  # (person id, first day, first day after; None = open)
+
+
+def subtree_spans(subject: Subject) -> list[Span]:
+    """Every membership in the team subject's subtree, past and present (one or two a person)."""
+    return list(
+        TeamMembership.objects.filter(team__path__startswith=subject.team_path)
+        .order_by("person_id", "start_date")
+        .values_list("person_id", "start_date", "end_date")
+    )
+
+
 def attributed(
-    queryset: QuerySet[Any], subject: Subject, *, owner: str, day: str | date
+    queryset: QuerySet[Any],
+    subject: Subject,
+    *,
+    owner: str,
+    day: str | date,
+    within: tuple[date, date] | None = None,
+    spans: list[Span] | None = None,
 ) -> QuerySet[Any]:
     """Records of the subject: owned by the person, or by someone who was in the team's subtree
-    on the record's local day (`day` is a date field name, or one fixed date for snapshots)."""
+    on the record's local day (`day` is a date field name, or one fixed date for snapshots).
+
+    `within` is the [start, end) the queryset already limits `day` to: memberships outside it are
+    dropped and edges it already enforces are left out, so the SQL stays short. `spans` are the
+    subtree's memberships when the caller has them already (see `subtree_spans`).
+    """
     if subject.kind == "company":
         return queryset
     if subject.kind == "person":
         return queryset.filter(**{f"{owner}_id": subject.person_id})
     # The subtree's memberships are few (one or two per person), so they become plain conditions
     # the owner/date indexes can serve, instead of a correlated subquery run for every row.
-    spans = list(
-        TeamMembership.objects.filter(team__path__startswith=subject.team_path)
-        .order_by("person_id", "start_date")
-        .values_list("person_id", "start_date", "end_date")
-    )
+    if spans is None:
+        spans = subtree_spans(subject)
     if not isinstance(day, str):
-        members = [p for p, start, end in spans if start <= day and (end is None or end > day)]
+        members = sorted(
+            {p for p, start, end in spans if start <= day and (end is None or end > day)}
+        )
         return queryset.filter(**{f"{owner}_id__in": members})
-    condition = Q(pk__in=[])
+    low, high = within if within is not None else (None, None)
+    whole: set[int] = set()
+    partial: list[Span] = []
     for person_id, start, end in spans:
-        span = Q(**{f"{owner}_id": person_id, f"{day}__gte": start})
-        if end is not None:
+        if high is not None and start >= high:
+            continue
+        if low is not None and end is not None and end <= low:
+            continue
+        covers_start = low is not None and start <= low
+        covers_end = end is None or (high is not None and end >= high)
+        if covers_start and covers_end:
+            whole.add(person_id)
+        else:
+            partial.append((person_id, start, end))
+    condition = Q(**{f"{owner}_id__in": sorted(whole)}) if whole else Q(pk__in=[])
+    for person_id, start, end in partial:
+        if person_id in whole:
+            continue
+        span = Q(**{f"{owner}_id": person_id})
+        if low is None or start > low:
+            span &= Q(**{f"{day}__gte": start})
+        if end is not None and (high is None or end < high):
             span &= Q(**{f"{day}__lt": end})
         condition |= span
     return queryset.filter(condition)

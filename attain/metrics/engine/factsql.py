@@ -1,0 +1,214 @@
+"""Hand-written SQL for summing rollup facts: the hot path of every dashboard figure.
+
+The ORM builds these statements correctly but slowly: compiling 45 filtered `Sum`s costs ~15 ms
+of Python for a query the database answers in 1 ms. The shapes are few and fixed (sum the fact
+columns of one rollup over date ranges, optionally grouped by person or day), so they are written
+here once, with parameters, portable between SQLite and PostgreSQL.
+
+Money on SQLite: Django stores decimals in NUMERIC columns, which SQLite keeps as integers or
+doubles; SUM returns a double. It is turned into a Decimal exactly as Django's own SQLite
+converter does (15 significant digits, quantized to cents), so these sums equal the ORM's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from decimal import Context, Decimal
+from typing import Any
+
+from django.db import connection
+
+from attain.metrics.engine.facts import FACT_NAMES, MONEY_FACTS
+from attain.metrics.models import NodeDay, PersonDay, PersonMonth
+from attain.org.models import Team
+
+Number = Decimal | int
+Facts = dict[str, Number]
+
+CENT = Decimal("0.01")
+_FLOAT_CONTEXT = Context(prec=15)
+
+
+def _money(value: Any) -> Decimal:
+    if value is None:
+        return Decimal("0.00")
+    if isinstance(value, float):
+        return _FLOAT_CONTEXT.create_decimal_from_float(value).quantize(CENT)
+    if isinstance(value, Decimal) and value.as_tuple().exponent == -2:
+        return value  # PostgreSQL's SUM of numeric(18, 2) already has cents
+    return Decimal(value).quantize(CENT)
+
+
+def _count(value: Any) -> int:
+    return 0 if value is None else int(value)
+
+
+def facts_from_row(values: Sequence[Any], names: Sequence[str] = FACT_NAMES) -> Facts:
+    """Python values for one row of fact sums, in `names` order; NULL sums are zero."""
+    return {
+        name: _money(value) if name in MONEY_FACTS else _count(value)
+        for name, value in zip(names, values, strict=True)
+    }
+
+
+def _day(value: date) -> Any:
+    return connection.ops.adapt_datefield_value(value)
+
+
+def _table_and_filter(kind: str, key: int | None) -> tuple[str, str, list[Any]]:
+    """(table, extra WHERE condition, its parameters) for a rollup source."""
+    if kind == "person":
+        return PersonDay._meta.db_table, " AND person_id = %s", [key]
+    if kind == "node":
+        return NodeDay._meta.db_table, " AND node_id = %s", [key]
+    return PersonDay._meta.db_table, "", []  # "all": every person-day (no team tree yet)
+
+
+def facts_sum_ranges(
+    *, kind: str, key: int | None, ranges: Sequence[tuple[date, date]]
+) -> list[Facts]:
+    """Summed facts of one rollup source for each [start, end) in `ranges`, in ONE statement.
+
+    `kind` is "person" (key = person id), "node" (key = team node id) or "all".
+    """
+    if not ranges:
+        return []
+    table, where, where_params = _table_and_filter(kind, key)
+    columns: list[str] = []
+    params: list[Any] = []
+    for start, end in ranges:
+        for name in FACT_NAMES:
+            columns.append(f"SUM(CASE WHEN day >= %s AND day < %s THEN {name} END)")
+            params += [_day(start), _day(end)]
+    low = min(start for start, _ in ranges)
+    high = max(end for _, end in ranges)
+    sql = f"SELECT {', '.join(columns)} FROM {table} WHERE day >= %s AND day < %s{where}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, _day(low), _day(high), *where_params])
+        row = cursor.fetchone()
+    width = len(FACT_NAMES)
+    return [facts_from_row(row[i * width : (i + 1) * width]) for i in range(len(ranges))]
+
+
+def facts_by_group(
+    *,
+    kind: str,
+    key: int | None,
+    start: date,
+    end: date,
+    group: str,
+    names: Sequence[str],
+    team_path: str | None = None,
+) -> dict[Any, Facts]:
+    """Facts `names` summed per `group` ("person_id" or "day") over [start, end).
+
+    With `team_path` (only for kind "all"), person-days are limited to those spent in that
+    team's subtree (leaderboards of a team count only what each rep did while in it). Per-person
+    sums read whole calendar months from PersonMonth and only the edge days from PersonDay.
+    """
+    if group not in ("person_id", "day"):
+        raise ValueError(f"cannot group rollups by {group!r}")
+    unknown = set(names) - set(FACT_NAMES)
+    if unknown:
+        raise ValueError(f"unknown facts {sorted(unknown)}")
+    if team_path is not None and kind != "all":
+        raise ValueError("a team filter applies to person rollups only")
+    if kind == "all" and group == "person_id":
+        return _per_person(start=start, end=end, names=names, team_path=team_path)
+    table, where, where_params = _table_and_filter(kind, key)
+    day_where = "r.day >= %s AND r.day < %s"
+    return _grouped(
+        table=table,
+        group=f"r.{group}",
+        names=names,
+        condition=day_where
+        + where.replace("person_id", "r.person_id").replace("node_id", "r.node_id"),
+        params=[_day(start), _day(end), *where_params],
+        team_path=team_path,
+        dates=group == "day",
+    )
+
+
+def month_split(start: date, end: date) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
+    """[start, end) as whole calendar months (or None) plus the day ranges at either edge."""
+    first = start if start.day == 1 else (start.replace(day=1) + timedelta(days=32)).replace(day=1)
+    last = end.replace(day=1)
+    if first >= last:
+        return None, [(start, end)]
+    edges = [(lo, hi) for lo, hi in ((start, first), (last, end)) if lo < hi]
+    return (first, last), edges
+
+
+def _per_person(
+    *, start: date, end: date, names: Sequence[str], team_path: str | None
+) -> dict[Any, Facts]:
+    """Per-person sums: whole months from PersonMonth, the edge days from PersonDay."""
+    months, edges = month_split(start, end)
+    parts: list[dict[Any, Facts]] = []
+    if months is not None:
+        parts.append(
+            _grouped(
+                table=PersonMonth._meta.db_table,
+                group="r.person_id",
+                names=names,
+                condition="r.month >= %s AND r.month < %s",
+                params=[_day(months[0]), _day(months[1])],
+                team_path=team_path,
+            )
+        )
+    if edges:
+        condition = " OR ".join("(r.day >= %s AND r.day < %s)" for _ in edges)
+        parts.append(
+            _grouped(
+                table=PersonDay._meta.db_table,
+                group="r.person_id",
+                names=names,
+                condition=f"({condition})",
+                params=[_day(d) for edge in edges for d in edge],
+                team_path=team_path,
+            )
+        )
+    if len(parts) == 1:
+        return parts[0]
+    merged: dict[Any, Facts] = {}
+    for part in parts:
+        for person_id, facts in part.items():
+            if person_id not in merged:
+                merged[person_id] = dict(facts)
+                continue
+            totals = merged[person_id]
+            for name, value in facts.items():
+                totals[name] += value
+    return merged
+
+
+def _grouped(
+    *,
+    table: str,
+    group: str,
+    names: Sequence[str],
+    condition: str,
+    params: list[Any],
+    team_path: str | None,
+    dates: bool = False,
+) -> dict[Any, Facts]:
+    sums = ", ".join(f"SUM(r.{name})" for name in names)
+    join = ""
+    join_params: list[Any] = []
+    if team_path is not None:
+        if not set(team_path) <= set("0123456789/"):
+            raise ValueError(f"not a team path: {team_path!r}")
+        join = f" JOIN {Team._meta.db_table} t ON t.id = r.team_id AND t.path LIKE %s"
+        join_params = [team_path + "%"]
+    sql = f"SELECT {group}, {sums} FROM {table} r{join} WHERE {condition} GROUP BY {group}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*join_params, *params])
+        rows = cursor.fetchall()
+    result: dict[Any, Facts] = {}
+    for row in rows:
+        group_key = row[0]
+        if dates and isinstance(group_key, str):
+            group_key = date.fromisoformat(group_key)
+        result[group_key] = facts_from_row(row[1:], names)
+    return result
