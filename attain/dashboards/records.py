@@ -25,7 +25,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "id": ("", "hidden"),
     "deal_id": ("Deal", "deal_link"),
     "name": ("Name", "text"),
-    "deal__name": ("Deal", "text"),
+    "deal__name": ("Deal", "deal_name"),
     "owner__full_name": ("Owner", "text"),
     "account__name": ("Account", "text"),
     "stage__name": ("Stage", "text"),
@@ -154,7 +154,12 @@ def records_page(
         )
         for name in result.columns
     )
-    visible_columns = tuple(c for c in columns if c.kind != "hidden")
+    # A deal's name, when the rows carry it, is the link; the bare "Open deal" column is then
+    # redundant.
+    has_name = any(c.kind == "deal_name" for c in columns)
+    visible_columns = tuple(
+        c for c in columns if c.kind != "hidden" and not (has_name and c.kind == "deal_link")
+    )
     deal_ids = {d for d in (_deal_of(result.model, row) for row in result.rows) if d is not None}
     openable: set[int] = set(deals_openable(deal_ids)) if deal_ids else set()
     rows = []
