@@ -225,3 +225,12 @@ def test_records_queries_do_not_grow_with_rows(history: History, alice: Person) 
     for day in range(2, 17):
         call_on_delta(day)
     assert queries() == before
+
+
+def test_stage_change_records_link_the_deal_by_name(history: History, alice: Person) -> None:
+    response = client_for(alice).get(RECORDS, {"kpi": "stage_conversion", "period": "FY2026-Q2"})
+    page = response.context["r"]
+    assert page.model == "stage_change" and page.total > 0
+    assert [c.kind for c in page.columns].count("deal_link") == 0  # the name is the link
+    delta = reverse("dashboards:deal", args=[history.deals["delta"].pk])
+    assert f'<a class="deal-name" href="{delta}' in response.content.decode()
