@@ -42,6 +42,8 @@ DEFAULT_COLUMNS = (
     "meetings",
 )
 MAX_COLUMNS = 12
+ROW_LIMIT = 100  # rows shown unless `all=1`: a company of 2,000 reps is a list nobody reads
+FUNNEL_REPS = 40  # reps in the funnel heat map: those with the most leads and calls
 WEAK_STEP = Decimal("0.8")  # a rep's step rate under 80 % of the team's is called out
 FUNNEL_STEPS = (
     ("leads", "Leads"),
@@ -155,6 +157,8 @@ class RepTable:
     keys: list[str]  # the KPI columns, in order
     columns: list[Column]
     rows: list[RepRow]
+    total: int  # reps in the comparison (rows may show the first ROW_LIMIT of them)
+    all_url: str
     sort: str
     direction: str
     all_kpis: tuple[Kpi, ...]
@@ -202,8 +206,11 @@ def _leaderboards(
     return people, values
 
 
-def rep_table(state: PageState, *, keys: list[str], sort: str, direction: str) -> RepTable:
-    """One row per rep in the subject's team during the period, one cell per chosen KPI."""
+def rep_table(
+    state: PageState, *, keys: list[str], sort: str, direction: str, show_all: bool = False
+) -> RepTable:
+    """One row per rep in the subject's team during the period, one cell per chosen KPI (the
+    first ROW_LIMIT rows in the chosen order unless `show_all`)."""
     team = _team(state)
     need = list(keys)
     if "quota_attainment" in need and "revenue_won" not in need:
@@ -270,6 +277,9 @@ def rep_table(state: PageState, *, keys: list[str], sort: str, direction: str) -
             )
         )
     rows = _sorted(rows, keys, sort, direction)
+    total = len(rows)
+    if not show_all:
+        rows = rows[:ROW_LIMIT]
     columns = [_column(state, keys, "name", "Rep", "", sort, direction)]
     for key in keys:
         kpi = kpi_get(key)
@@ -278,6 +288,9 @@ def rep_table(state: PageState, *, keys: list[str], sort: str, direction: str) -
         keys=list(keys),
         columns=columns,
         rows=rows,
+        total=total,
+        all_url=state.url("dashboards:team", sort=sort, dir=direction, col=",".join(keys), all="1")
+        + "#reps",
         sort=sort,
         direction=direction,
         all_kpis=kpi_catalog(),
@@ -329,6 +342,11 @@ class FunnelByRep:
     steps: list[str]
     figure: dict[str, Any] | None
     weakest: list[tuple[str, str]]  # (rep, the step where they convert worst against the team)
+    out_of: int = 0  # reps in the team (the map shows FUNNEL_REPS of them at most)
+
+    @property
+    def capped(self) -> bool:
+        return self.out_of > FUNNEL_REPS
 
 
 def _rate(numerator: Decimal | int | None, denominator: Decimal | int | None) -> Decimal | None:
@@ -361,6 +379,13 @@ def funnel_by_rep(state: PageState) -> FunnelByRep:
     }
     team_rates = [_rate(totals[keys[i]], totals[keys[i - 1]]) for i in range(1, len(keys))]
     ratio_kpi = kpi_get("win_rate")
+    shown_out_of = len(people)
+    if len(people) > FUNNEL_REPS:
+        volume = {
+            p.person_id: sum(counts[k].get(p.person_id) or 0 for k in keys[:2]) for p in people
+        }
+        people = sorted(people, key=lambda p: (-volume[p.person_id], p.name))[:FUNNEL_REPS]
+        people.sort(key=lambda p: p.name)
     z_rows: list[list[Decimal | None]] = []
     text_rows: list[list[str]] = []
     weakest: list[tuple[str, str]] = []
@@ -391,7 +416,7 @@ def funnel_by_rep(state: PageState) -> FunnelByRep:
     )
     names.append("Team")
     figure = heatmap(names, short, z_rows, text_rows) if people else None
-    return FunnelByRep(steps=steps, figure=figure, weakest=weakest)
+    return FunnelByRep(steps=steps, figure=figure, weakest=weakest, out_of=shown_out_of)
 
 
 def funnel_href(state: PageState) -> str:

@@ -161,3 +161,19 @@ def test_the_partial_puts_the_whole_pages_address_in_the_bar(history: History) -
     assert "col=calls%2Crevenue_won" in pushed and "sort=calls" in pushed and "dir=asc" in pushed
     page = client_for(history.north.manager).get(pushed)  # type: ignore[arg-type]
     assert [c.key for c in page.context["table"].columns] == ["name", "calls", "revenue_won"]
+
+
+def test_a_long_table_shows_the_first_rows_and_offers_all(
+    history: History, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("attain.dashboards.comparison.ROW_LIMIT", 1)
+    monkeypatch.setattr("attain.dashboards.comparison.FUNNEL_REPS", 1)
+    response = client_for(history.north.manager).get(reverse("dashboards:team"), NORTH_Q2)  # type: ignore[arg-type]
+    table = response.context["table"]
+    assert ([r.name for r in table.rows], table.total) == (["Alice Rep"], 2)
+    assert "Show all 2 reps" in response.content.decode()
+    everyone = client_for(history.north.manager).get(table.all_url)  # type: ignore[arg-type]
+    assert [r.name for r in everyone.context["table"].rows] == ["Alice Rep", "Bob Rep"]
+    # The heat map keeps the reps with the most leads and calls: Alice (2 + 3), not Bob (0 + 2).
+    funnel = response.context["p"].funnel
+    assert funnel.figure["data"][0]["y"] == ["Alice Rep", "Team"] and funnel.capped

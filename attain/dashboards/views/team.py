@@ -24,7 +24,8 @@ def _rep_table(request: HttpRequest, state: PageState) -> RepTable:
         raise InvalidPageState(error.problems) from None
     if sort != "name" and sort not in keys:
         sort = keys[0]
-    return rep_table(state, keys=keys, sort=sort, direction=direction)
+    show_all = request.GET.get("all", "") == "1"
+    return rep_table(state, keys=keys, sort=sort, direction=direction, show_all=show_all)
 
 
 def _team_state(request: HttpRequest) -> PageState:
