@@ -8,12 +8,14 @@ command turns that into one readable paragraph instead of a traceback.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from attain.core.config import (
     ConfigurationError,
     env_bool,
+    env_int,
     env_list,
     env_time_zone,
     parse_database_url,
@@ -60,6 +62,8 @@ INSTALLED_APPS = [
     "attain.web",
     "attain.quality",
     "attain.exports",
+    "attain.access",
+    "attain.dashboards",
 ]
 
 MIDDLEWARE = [
@@ -160,3 +164,22 @@ AUDITLOG_INCLUDE_ALL_MODELS = False
 
 # Covering indexes (INCLUDE) are a PostgreSQL speed-up; SQLite uses the same index without them.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
+
+# Login throttling (django-axes): after ATTAIN_LOGIN_FAILURE_LIMIT failed sign-ins for one username
+# from one IP address, that pair is locked for ATTAIN_LOGIN_COOLOFF_MINUTES (a 429 page says so).
+# Unlock early with `attain axes_reset_username USERNAME` (or axes_reset_ip / axes_reset).
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("ATTAIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("ATTAIN_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
+
+# Password reset by e-mail (Django's views); the demo prints the mail on the console.
+DEFAULT_FROM_EMAIL = os.environ.get("ATTAIN_FROM_EMAIL", "attain@localhost")
+PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600  # seconds: the link in the mail works for three days

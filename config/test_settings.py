@@ -12,3 +12,7 @@ from config.settings import *  # noqa: F403
 
 # Hashing with production strength costs ~0.3 s a login; tests create many.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Login throttling is off for the suite (Django's test Client.login() calls authenticate() without
+# a request, which django-axes refuses); tests/web/test_password_reset_throttle.py turns it on.
+AXES_ENABLED = False

@@ -34,6 +34,19 @@ def env_bool(name: str, *, default: bool) -> bool:
     raise ConfigurationError(f"{name}={raw!r} is not a boolean; use 1 or 0 (also true/false).")
 
 
+def env_int(name: str, *, default: int, minimum: int = 1) -> int:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigurationError(f"{name}={raw!r} is not a whole number.") from None
+    if value < minimum:
+        raise ConfigurationError(f"{name}={raw!r} must be at least {minimum}.")
+    return value
+
+
 def env_list(name: str, *, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:

@@ -280,6 +280,9 @@ class Deal(models.Model):
                 condition=Q(closed_on__isnull=False),
                 include=["status", "amount_base", "created_at"],
             ),
+            # Open deals are a few percent of all deals; company-wide pipeline review, health
+            # flags and open pipeline read only them, which without this is a full table scan.
+            models.Index(fields=["owner"], name="deal_open_owner", condition=Q(status="open")),
         ]
 
     def __str__(self) -> str:

@@ -1,18 +1,13 @@
-"""Thin views: parse the request, call selectors, render."""
+"""Sign in and out. The home page ("/") is the dashboards' (attain.dashboards.views.home)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import LoginView, LogoutView
+from django.contrib.auth.views import LoginView, LogoutView, PasswordResetDoneView
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-
-from attain.core.errors import NotFound
-from attain.org.selectors import organisation_get, person_for_user
-from attain.web.home import home_page
 
 
 class SignInView(LoginView):
@@ -31,15 +26,12 @@ class SignOutView(LogoutView):
         return response
 
 
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """Who you are, your team, your open deals and this fiscal week's activities."""
-    try:
-        org = organisation_get()
-    except NotFound:
-        return render(request, "web/home_no_org.html")
-    person = person_for_user(request.user)
-    if person is None:
-        return render(request, "web/home_no_person.html")
-    page = home_page(org=org, person=person)
-    return render(request, "web/home.html", {"page": page, "person": person})
+class ResetSentView(PasswordResetDoneView):
+    """ "Check your e-mail", saying how long the link lasts."""
+
+    template_name = "web/password_reset_done.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["timeout_days"] = settings.PASSWORD_RESET_TIMEOUT // 86400
+        return context

@@ -12,7 +12,12 @@ from attain.org.models import Person
 
 @pytest.mark.parametrize(
     "name",
-    ["vendor/plotly.min.js", "django_htmx/htmx-2.min.js", "web/app.css", "web/home.js"],
+    [
+        "vendor/plotly.min.js",
+        "django_htmx/htmx-2.min.js",
+        "web/app.css",
+        "dashboards/dashboards.js",
+    ],
 )
 def test_static_file_resolves_through_the_finders(name: str) -> None:
     found = finders.find(name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from babel.core import Locale, UnknownLocaleError
@@ -48,3 +49,11 @@ def initials(name: str) -> str:
         return "?"
     letters = parts[0][0] + (parts[-1][0] if len(parts) > 1 else "")
     return letters.upper()
+
+
+@register.filter
+def minutes(value: timedelta | None) -> int:
+    """A duration in whole minutes, rounded up ("locked for 15 minutes")."""
+    if value is None:
+        return 0
+    return -(-int(value.total_seconds()) // 60)
