@@ -1,13 +1,14 @@
 """The Team page's rep comparison and funnel by rep, in a fixed number of queries.
 
-Values come from `kpi_leaderboard` (one per column: the engine reads rollups for all reps at once).
+Values come from `kpi_leaderboards` (every column in one call: one read of the reps and one of the
+rollup facts all rollup columns need).
 Status colours need each rep's target and pace; `kpi_value` would read targets once per rep, so
 `targets_for_people` reads them for all reps in one query with the engine's rule (the exact
 period's target, or targets that tile it), and `cell_status` applies the engine's pace and
 thresholds. tests/dashboards/test_team.py proves both agree with `kpi_value` for every rep.
 
 Known cost: a KPI that is not a function of rollup facts (medians, snapshots, follow-up rate…)
-makes `kpi_leaderboard` evaluate each rep separately, so picking such a column costs a few queries
+makes `kpi_leaderboards` evaluate each rep separately, so picking such a column costs a few queries
 per rep. The default columns are all rollup KPIs.
 """
 
@@ -27,7 +28,7 @@ from attain.metrics.definitions.catalog import Aggregation, Direction, Kpi
 from attain.metrics.engine.context import MetricsContext
 from attain.metrics.formatting import format_value
 from attain.metrics.models import SubjectKind, Target
-from attain.metrics.selectors import LeaderboardRow, kpi_catalog, kpi_get, kpi_leaderboard
+from attain.metrics.selectors import LeaderboardRow, kpi_catalog, kpi_get, kpi_leaderboards
 from attain.org.models import Team
 
 DEFAULT_COLUMNS = (
@@ -56,25 +57,32 @@ FUNNEL_STEPS = (
 
 def targets_for_people(*, key: str, person_ids: list[int], period: Period) -> dict[int, Decimal]:
     """Each person's target for the period: exact, or the sum of targets tiling it (one query)."""
-    rows = (
-        Target.objects.filter(
-            kpi=key,
-            subject_kind=SubjectKind.PERSON,
-            person_id__in=person_ids,
-            period_start__gte=period.start,
-            period_end__lte=period.end,
-        )
-        .order_by("person_id", "period_start", "period_end")
-        .values_list("person_id", "period_start", "period_end", "value")
+    return targets_for_people_many(keys=[key], person_ids=person_ids, period=period)[key]
+
+
+def targets_for_people_many(
+    *, keys: list[str], person_ids: list[int] | None, period: Period
+) -> dict[str, dict[int, Decimal]]:
+    """Per KPI key, each person's target for the period, all in one query (`person_ids` None:
+    everyone's, without a long id list)."""
+    rows = Target.objects.filter(
+        kpi__in=sorted(set(keys)),
+        subject_kind=SubjectKind.PERSON,
+        period_start__gte=period.start,
+        period_end__lte=period.end,
     )
-    by_person: dict[int, list[tuple[Any, Any, Decimal]]] = {}
-    for person_id, start, end, value in rows:
-        by_person.setdefault(person_id, []).append((start, end, value))
-    targets: dict[int, Decimal] = {}
-    for person_id, spans in by_person.items():
+    if person_ids is not None:
+        rows = rows.filter(person_id__in=person_ids)
+    by_person: dict[tuple[str, int], list[tuple[Any, Any, Decimal]]] = {}
+    for key, person_id, start, end, value in rows.order_by(
+        "kpi", "person_id", "period_start", "period_end"
+    ).values_list("kpi", "person_id", "period_start", "period_end", "value"):
+        by_person.setdefault((key, person_id), []).append((start, end, value))
+    targets: dict[str, dict[int, Decimal]] = {key: {} for key in keys}
+    for (key, person_id), spans in by_person.items():
         exact = [v for s, e, v in spans if (s, e) == (period.start, period.end)]
         if exact:
-            targets[person_id] = exact[0]
+            targets[key][person_id] = exact[0]
             continue
         cursor, total, tiled = period.start, Decimal("0.00"), True
         for start, end, value in spans:
@@ -83,7 +91,7 @@ def targets_for_people(*, key: str, person_ids: list[int], period: Period) -> di
                 break
             cursor, total = end, total + value
         if tiled and cursor == period.end:
-            targets[person_id] = total
+            targets[key][person_id] = total
     return targets
 
 
@@ -195,14 +203,12 @@ def _team(state: PageState) -> Team | None:
 def _leaderboards(
     state: PageState, keys: list[str], team: Team | None
 ) -> tuple[list[LeaderboardRow], dict[str, dict[int, Decimal | None]]]:
-    """kpi_leaderboard per key; the people are the reps of the first board (same scope for all)."""
-    values: dict[str, dict[int, Decimal | None]] = {}
-    people: list[LeaderboardRow] = []
-    for key in keys:
-        rows = kpi_leaderboard(key=key, period=state.period, team=team, ctx=state.ctx)
-        values[key] = {row.person_id: row.value for row in rows}
-        if not people:
-            people = sorted(rows, key=lambda r: r.name)
+    """The leaderboards of every key in one engine call; the people are the same for all."""
+    boards = kpi_leaderboards(keys=keys, period=state.period, team=team, ctx=state.ctx)
+    values: dict[str, dict[int, Decimal | None]] = {
+        key: {row.person_id: row.value for row in rows} for key, rows in boards.items()
+    }
+    people: list[LeaderboardRow] = sorted(boards[keys[0]], key=lambda r: r.name) if keys else []
     return people, values
 
 
@@ -223,30 +229,41 @@ def rep_table(
     people = [p for p in people if visible is None or p.person_id in visible]
     ids = [p.person_id for p in people]
     share = elapsed_share(state.period, state.ctx)
-    revenue_targets: dict[int, Decimal] | None = None
-    targets: dict[str, dict[int, Decimal]] = {}
+    target_keys: dict[str, str] = {}  # column → whose target it is measured against
     for key in keys:
         kpi = kpi_get(key)
         if kpi.target_key is not None or kpi.aggregation is Aggregation.SUM:
-            target_key = kpi.target_key or key
-            if target_key == "revenue_won" and revenue_targets is not None:
-                targets[key] = revenue_targets
-            else:
-                targets[key] = targets_for_people(
-                    key=target_key, person_ids=ids, period=state.period
-                )
-                if target_key == "revenue_won":
-                    revenue_targets = targets[key]
+            target_keys[key] = kpi.target_key or key
     if "quota_attainment" in keys:
+        # Sorting by attainment needs every rep's revenue target; other targets only colour the
+        # rows shown, so they are read after the cut.
+        goal = targets_for_people_many(
+            keys=["revenue_won"],
+            person_ids=None if visible is None and team is None else ids,
+            period=state.period,
+        )["revenue_won"]
         attainment_kpi = kpi_get("quota_attainment")
         revenue = values["revenue_won"]
-        goal = targets["quota_attainment"]
         values["quota_attainment"] = {
             pid: attainment_kpi.quantize((revenue.get(pid) or Decimal(0)) / goal[pid])
             if goal.get(pid)
             else None
             for pid in ids
         }
+    # Sort and cut on the bare values first: formatting, status and links are built only for the
+    # rows shown (a company of 2,000 reps shows ROW_LIMIT of them unless `show_all`).
+    people = _sorted_people(people, values, keys, sort, direction)
+    total = len(people)
+    if not show_all:
+        people = people[:ROW_LIMIT]
+    by_key = targets_for_people_many(
+        keys=list(target_keys.values()),
+        person_ids=[p.person_id for p in people],
+        period=state.period,
+    )
+    targets: dict[str, dict[int, Decimal]] = {
+        key: by_key[target_key] for key, target_key in target_keys.items()
+    }
     rows = []
     for person in people:
         cells = []
@@ -276,10 +293,6 @@ def rep_table(
                 href=state.url("dashboards:me", subject=f"person:{person.email}"),
             )
         )
-    rows = _sorted(rows, keys, sort, direction)
-    total = len(rows)
-    if not show_all:
-        rows = rows[:ROW_LIMIT]
     columns = [_column(state, keys, "name", "Rep", "", sort, direction)]
     for key in keys:
         kpi = kpi_get(key)
@@ -322,16 +335,22 @@ def _column(
     )
 
 
-def _sorted(rows: list[RepRow], keys: list[str], sort: str, direction: str) -> list[RepRow]:
+def _sorted_people(
+    people: list[LeaderboardRow],
+    values: dict[str, dict[int, Decimal | None]],
+    keys: list[str],
+    sort: str,
+    direction: str,
+) -> list[LeaderboardRow]:
     """Sort by a KPI column ("no data" always last) or by name; ties by name."""
     if sort == "name" or sort not in keys:
-        return sorted(rows, key=lambda r: r.name, reverse=direction == "desc")
-    index = keys.index(sort)
-    present = [r for r in rows if r.cells[index].value is not None]
-    missing = [r for r in rows if r.cells[index].value is None]
-    present.sort(key=lambda r: r.name)
-    present.sort(key=lambda r: r.cells[index].value, reverse=direction == "desc")  # type: ignore[arg-type,return-value]
-    return present + sorted(missing, key=lambda r: r.name)
+        return sorted(people, key=lambda p: p.name, reverse=direction == "desc")
+    column = values[sort]
+    present = [p for p in people if column.get(p.person_id) is not None]
+    missing = [p for p in people if column.get(p.person_id) is None]
+    present.sort(key=lambda p: p.name)
+    present.sort(key=lambda p: column[p.person_id], reverse=direction == "desc")  # type: ignore[arg-type,return-value]
+    return present + sorted(missing, key=lambda p: p.name)
 
 
 # ----------------------------------------------------------------------------- funnel by rep

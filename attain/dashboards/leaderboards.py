@@ -15,7 +15,7 @@ engine computed; it never recomputes the KPI.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -37,6 +37,7 @@ from attain.org.selectors import team_of
 NORMALISATIONS = {"raw": "Raw", "fte": "Per FTE", "day": "Per working day present"}
 BOARDS = {"reps": "Reps", "teams": "Teams"}
 CHART_ROWS = 15
+ROW_LIMIT = 100  # reps shown before "show all" (a company board can have thousands)
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,12 @@ class Board:
     figure: dict[str, Any] | None
     own_rank: tuple[int | None, int] | None  # a rep's (rank, of how many), when others are hidden
     note: str
+    total: int = 0  # rows before the ROW_LIMIT cut (0: not cut)
+    all_url: str = ""  # the whole board, uncut
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > len(self.rows)
 
 
 def normalisable(kpi: Kpi) -> bool:
@@ -141,7 +148,18 @@ def _scope_team(state: PageState) -> Team | None:
     return None
 
 
-def rep_board(state: PageState, *, kpi: Kpi, norm: str) -> Board:
+def _formatted(state: PageState, kpi: Kpi, norm: str, row: BoardRow) -> BoardRow:
+    """The row's texts and links (built only for rows that are shown)."""
+    return replace(
+        row,
+        raw_text=format_value(kpi, row.raw, state.currency),
+        score_text=_score_text(kpi, row.score, norm, state.currency),
+        href=records_href(kpi=kpi.key, period=state.period_param, subject=row.subject_spec),
+        page_url=state.url("dashboards:me", subject=row.subject_spec),
+    )
+
+
+def rep_board(state: PageState, *, kpi: Kpi, norm: str, show_all: bool = False) -> Board:
     team = _scope_team(state)
     board = kpi_leaderboard(key=kpi.key, period=state.period, team=team, ctx=state.ctx)
     people = {
@@ -156,21 +174,19 @@ def rep_board(state: PageState, *, kpi: Kpi, norm: str) -> Board:
     for entry in board:
         person = people[entry.person_id]
         days = days_present(calendar, span, person.hire_date, person.leave_date)
-        score = _score(kpi, entry.value, norm, entry.fte, days)
-        spec = f"person:{entry.email}"
         rows.append(
             BoardRow(
                 rank=None,
                 name=entry.name,
-                subject_spec=spec,
+                subject_spec=f"person:{entry.email}",
                 raw=entry.value,
-                raw_text=format_value(kpi, entry.value, state.currency),
+                raw_text="",  # formatted below, for the rows shown only
                 fte=entry.fte,
                 days=days,
-                score=score,
-                score_text=_score_text(kpi, score, norm, state.currency),
-                href=records_href(kpi=kpi.key, period=state.period_param, subject=spec),
-                page_url=state.url("dashboards:me", subject=spec),
+                score=_score(kpi, entry.value, norm, entry.fte, days),
+                score_text="",
+                href="",
+                page_url="",
                 is_viewer=entry.person_id == state.viewer.person_id,
             )
         )
@@ -186,7 +202,14 @@ def rep_board(state: PageState, *, kpi: Kpi, norm: str) -> Board:
     if visible is not None:
         ids = {p.email for p in Person.objects.filter(pk__in=visible).only("email")}
         ranked = [r for r in ranked if r.subject_spec.removeprefix("person:") in ids]
-    return _board(state, kpi, "reps", norm, ranked, own_rank)
+    total = len(ranked)
+    if not show_all and total > ROW_LIMIT:
+        shown = ranked[:ROW_LIMIT]
+        shown += [r for r in ranked[ROW_LIMIT:] if r.is_viewer]  # your own row, wherever it is
+        ranked = shown
+    ranked = [_formatted(state, kpi, norm, row) for row in ranked]
+    board_out = _board(state, kpi, "reps", norm, ranked, own_rank)
+    return replace(board_out, total=total)
 
 
 def team_board(state: PageState, *, kpi: Kpi, norm: str) -> Board:
@@ -284,8 +307,12 @@ def _board(
     )
 
 
-def leaderboard(state: PageState, *, key: str, board: str, norm: str) -> Board:
+def leaderboard(
+    state: PageState, *, key: str, board: str, norm: str, show_all: bool = False
+) -> Board:
     kpi = kpi_get(key)
     if board == "teams":
         return team_board(state, kpi=kpi, norm=norm)
-    return rep_board(state, kpi=kpi, norm=norm)
+    result = rep_board(state, kpi=kpi, norm=norm, show_all=show_all)
+    all_url = state.url("dashboards:leaderboards", kpi=kpi.key, board=board, norm=norm, all="1")
+    return replace(result, all_url=all_url)

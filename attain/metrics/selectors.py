@@ -326,26 +326,48 @@ def kpi_leaderboard(
     With a team, each rep's figure counts only what they did while in its subtree. A KPI made of
     rollup facts is one grouped read for everyone; other KPIs are computed rep by rep.
     """
+    rows = kpi_leaderboards(keys=[key], period=period, team=team, ctx=ctx)[kpi_get(key).key]
+    return rows[:limit] if limit else rows
+
+
+def kpi_leaderboards(
+    *,
+    keys: list[str],
+    period: Period,
+    team: Team | None = None,
+    ctx: MetricsContext | None = None,
+) -> dict[str, list[LeaderboardRow]]:
+    """Several leaderboards over the same reps: one read of the reps and one of the rollup facts
+    every rollup KPI among `keys` needs (a rep comparison table asks for eight at once)."""
     ctx = ctx or MetricsContext.load()
-    kpi = kpi_get(key)
+    kpis = [kpi_get(key) for key in keys]
+    scope = (period.start, period.end, team.path if team is not None else None)
+    # Boards already computed in this request (a page's rep table and funnel share columns).
+    cached: dict[str, list[LeaderboardRow]] = {
+        kpi.key: ctx.cache[("leaderboard", kpi.key, scope)]
+        for kpi in kpis
+        if ("leaderboard", kpi.key, scope) in ctx.cache
+    }
+    todo = [kpi for kpi in kpis if kpi.key not in cached]
+    if not todo:
+        return cached
     people = _people_in_scope(period, team)
-    values: dict[int, Decimal | None] = {}
-    if kpi.from_rollups_only:
+    names = sorted({name for kpi in todo if kpi.from_rollups_only for name in kpi.facts})
+    summed: dict[Any, dict[str, Number]] = {}
+    if names:
         summed = facts_by_group(
             kind="all",
             key=None,
             start=period.start,
             end=period.end,
             group="person_id",
-            names=kpi.facts,
+            names=names,
             team_path=team.path if team is not None else None,
         )
-        zero = {name: _zero_facts()[name] for name in kpi.facts}
-        for person in people:
-            facts = summed.get(person.pk, zero)
-            subject = Subject(kind="person", label=person.full_name, spec="", person_id=person.pk)
-            values[person.pk] = _evaluate(kpi, Measures(subject, period, ctx, facts=facts))
-    else:
+    zero = {name: _zero_facts()[name] for name in names}
+    boards = dict(cached)
+    for kpi in todo:
+        values: dict[int, Decimal | None] = {}
         for person in people:
             subject = Subject(
                 kind="person",
@@ -353,7 +375,19 @@ def kpi_leaderboard(
                 spec=f"person:{person.email}",
                 person_id=person.pk,
             )
-            values[person.pk] = _evaluate(kpi, Measures(subject, period, ctx))
+            if kpi.from_rollups_only:
+                facts = summed.get(person.pk, zero)
+                values[person.pk] = _evaluate(kpi, Measures(subject, period, ctx, facts=facts))
+            else:
+                values[person.pk] = _evaluate(kpi, Measures(subject, period, ctx))
+        boards[kpi.key] = _ranked_rows(kpi, people, values)
+        ctx.cache[("leaderboard", kpi.key, scope)] = boards[kpi.key]
+    return {kpi.key: boards[kpi.key] for kpi in kpis}
+
+
+def _ranked_rows(
+    kpi: Kpi, people: list[_Rep], values: dict[int, Decimal | None]
+) -> list[LeaderboardRow]:
     reverse = kpi.direction is Direction.HIGHER
     ranked = sorted(
         (p for p in people if values[p.pk] is not None),
@@ -373,7 +407,7 @@ def kpi_leaderboard(
             )
         )
     rows_out += [LeaderboardRow(None, p.pk, p.full_name, p.email, p.fte, None) for p in unranked]
-    return rows_out[:limit] if limit else rows_out
+    return rows_out
 
 
 # ----------------------------------------------------------------------------- drill-down

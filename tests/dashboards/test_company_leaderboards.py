@@ -78,6 +78,22 @@ def test_rep_leaderboard_raw_and_per_working_day(history: History, eve: Person) 
     ]
 
 
+def test_a_long_board_shows_the_best_ranked_and_links_to_all(
+    history: History, eve: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("attain.dashboards.leaderboards.ROW_LIMIT", 2)
+    cut = _board(eve, subject="company")
+    assert [r.name for r in cut.rows] == ["Alice Rep", "Bob Rep"]
+    assert cut.truncated and cut.total == 3
+    assert "all=1" in cut.all_url
+    html = client_for(eve).get(reverse("dashboards:leaderboards"), {**Q2, "subject": "company"})
+    assert "Show all 3 reps" in html.content.decode()
+    whole = _board(eve, subject="company", all="1")
+    assert [r.name for r in whole.rows] == ["Alice Rep", "Bob Rep", "Carol Rep"]
+    assert not whole.truncated
+    assert all(r.raw_text and r.href and r.page_url for r in whole.rows)
+
+
 def test_a_new_hire_and_a_part_timer_are_compared_fairly(
     history: History, eve: Person, team_north: object
 ) -> None:

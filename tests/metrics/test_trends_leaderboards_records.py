@@ -7,7 +7,13 @@ from decimal import Decimal
 from attain.core.periods import Period, PeriodKind
 from attain.metrics.engine.context import MetricsContext
 from attain.metrics.engine.subjects import Subject
-from attain.metrics.selectors import kpi_leaderboard, kpi_records, kpi_trend, kpi_value
+from attain.metrics.selectors import (
+    kpi_leaderboard,
+    kpi_leaderboards,
+    kpi_records,
+    kpi_trend,
+    kpi_value,
+)
 from tests.metrics.conftest import History
 
 
@@ -119,3 +125,19 @@ def test_drill_down_of_snapshot_kpis_lists_the_flagged_deals(
     past = kpi_records(key="deals_past_close_date", subject=Subject.company(), period=q2, ctx=ctx)
     assert [row["name"] for row in stalled.rows] == ["Delta"]
     assert {row["name"] for row in past.rows} == {"Delta", "Eta"}
+
+
+def test_several_leaderboards_at_once_equal_one_at_a_time(
+    history: History, ctx: MetricsContext, q2: Period
+) -> None:
+    keys = ["revenue_won", "win_rate", "calls", "sales_cycle_days_median"]
+    together = kpi_leaderboards(keys=keys, period=q2, ctx=ctx)
+    assert list(together) == keys
+    for key in keys:
+        assert together[key] == kpi_leaderboard(
+            key=key, period=q2, ctx=MetricsContext.load(today=ctx.today)
+        )
+    in_team = kpi_leaderboards(keys=keys, period=q2, team=history.north, ctx=ctx)
+    assert in_team["revenue_won"] == kpi_leaderboard(
+        key="revenue_won", period=q2, team=history.north, ctx=MetricsContext.load(today=ctx.today)
+    )

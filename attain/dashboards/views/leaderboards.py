@@ -28,7 +28,8 @@ def _board(request: HttpRequest, state: PageState) -> Board:
         problems["norm"] = f"{norm!r} is not a normalisation; use {', '.join(NORMALISATIONS)}."
     if problems:
         raise InvalidPageState(problems)
-    return leaderboard(state, key=key, board=board, norm=norm)
+    show_all = request.GET.get("all", "") == "1"
+    return leaderboard(state, key=key, board=board, norm=norm, show_all=show_all)
 
 
 def _context(state: PageState, board: Board) -> dict[str, object]:

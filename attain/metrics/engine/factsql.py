@@ -35,8 +35,8 @@ def _money(value: Any) -> Decimal:
         return Decimal("0.00")
     if isinstance(value, float):
         return _FLOAT_CONTEXT.create_decimal_from_float(value).quantize(CENT)
-    if isinstance(value, Decimal) and value.as_tuple().exponent == -2:
-        return value  # PostgreSQL's SUM of numeric(18, 2) already has cents
+    if isinstance(value, Decimal):
+        return value.quantize(CENT)
     return Decimal(value).quantize(CENT)
 
 
