@@ -18,13 +18,14 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
 
+from attain.access.selectors import viewer_for
 from attain.core.errors import AttainError, NotFound
 from attain.core.periods import Period, PeriodError
 from attain.crm.models import Account, Activity, Deal, DealStatus
 from attain.importers.sources.base import FIELDS
 from attain.metrics.models import SubjectKind, Target
-from attain.org.models import Person, Role, Team, TeamMembership
-from attain.org.selectors import org_time_zone, period_parse, person_for_user
+from attain.org.models import Person, Team, TeamMembership
+from attain.org.selectors import org_time_zone, period_parse
 
 EXPORT_KINDS: Final = ("deals", "activities", "accounts", "people", "targets")
 PERIOD_KINDS: Final = ("deals", "activities", "targets")
@@ -55,28 +56,26 @@ NOTHING: Final = ExportScope(person_ids=frozenset(), team_ids=frozenset())
 
 
 def export_scope(*, user: User | AnonymousUser) -> ExportScope:
-    """Rep: own records; manager: the people and teams of the subtrees they manage; executive,
-    finance, admin and staff: everything. (To be replaced by the shared access layer.)"""
+    """Whose records the person may export, decided by the shared access layer
+    (`attain.access.selectors`): executives and admins everything; a manager the people and teams
+    of the subtrees they manage (anyone who was ever in them); anyone else their own records."""
     if not user.is_authenticated:
         return NOTHING
-    if user.is_staff or user.is_superuser:
+    viewer = viewer_for(user=user)
+    if viewer.sees_everything:
         return EVERYTHING
-    person = person_for_user(user)
-    if person is None:
+    if viewer.person is None:
         return NOTHING
-    if person.role in (Role.EXECUTIVE, Role.FINANCE, Role.ADMIN):
-        return EVERYTHING
-    if person.role == Role.MANAGER:
-        paths = list(Team.objects.filter(manager=person).values_list("path", flat=True))
+    if viewer.is_manager:
         subtree = Q(pk__in=[])
-        for path in paths:
+        for path in viewer.managed_team_paths:
             subtree |= Q(path__startswith=path)
         team_ids = frozenset(Team.objects.filter(subtree).values_list("pk", flat=True))
         members = TeamMembership.objects.filter(team_id__in=team_ids).values_list(
             "person_id", flat=True
         )
-        return ExportScope(person_ids=frozenset({person.pk, *members}), team_ids=team_ids)
-    return ExportScope(person_ids=frozenset({person.pk}), team_ids=frozenset())
+        return ExportScope(person_ids=frozenset({viewer.person.pk, *members}), team_ids=team_ids)
+    return ExportScope(person_ids=frozenset({viewer.person.pk}), team_ids=frozenset())
 
 
 def export_columns(kind: str) -> list[str]:

@@ -220,6 +220,26 @@ def test_executive_downloads_everything(book: dict[str, int], eve: Person) -> No
     assert len(rows) == 3
 
 
+def test_finance_downloads_only_their_own_like_every_page(
+    book: dict[str, int], frank: Person
+) -> None:
+    """The scope is the shared access layer's: finance sees its own records until pay arrives."""
+    status, rows = download(frank.user, "/export/deals.csv")
+    assert status == 200
+    assert rows == []
+
+
+def test_list_pages_offer_the_export(book: dict[str, int], maria: Person) -> None:
+    client = Client()
+    client.force_login(maria.user)  # type: ignore[arg-type]
+    page = client.get("/pipeline/").content.decode()
+    assert 'href="/export/deals.csv"' in page and 'href="/export/deals.xlsx"' in page
+    records = client.get(
+        "/records/", {"kpi": "revenue_won", "period": "FY2026", "subject": "team:North"}
+    ).content.decode()
+    assert 'href="/export/deals.csv?period=FY2026"' in records
+
+
 def test_download_xlsx_is_a_workbook(book: dict[str, int], eve: Person) -> None:
     client = Client()
     client.force_login(eve.user)  # type: ignore[arg-type]
