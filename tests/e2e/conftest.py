@@ -82,6 +82,13 @@ class Screen:
         """Save a full-page screenshot as test-artifacts/screenshots/<what>-<screen>.png."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{what}-{self.name}.png"
+        # Every chart on the page must have drawn (Plotly's SVG) before the picture is taken: a
+        # chart that never draws is a defect, and a picture of empty boxes hides it.
+        self.page.wait_for_function(
+            "Array.from(document.querySelectorAll('[data-figure]'))"
+            ".every(el => el.querySelector('.main-svg'))",
+            timeout=15_000,
+        )
         self.page.screenshot(path=str(path), full_page=True)
         return path
 
