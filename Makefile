@@ -57,6 +57,8 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(DEMO_ENV) $(BIN)/python bench/demo_load.py
 	$(DEMO_ENV) $(BIN)/python bench/metrics.py --db sqlite --size medium --generate
+	$(DEMO_ENV) $(BIN)/python bench/pages.py --db sqlite
+	$(DEMO_ENV) $(BIN)/python bench/import.py --db sqlite
 
 clean:
 	rm -rf $(VENV) var build *.egg-info .mypy_cache .ruff_cache .pytest_cache

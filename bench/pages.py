@@ -5,8 +5,9 @@ Run by hand (not part of the test suite), for example:
     ATTAIN_DEBUG=1 .venv/bin/python bench/pages.py --db sqlite      # medium demo, a /tmp copy
     ATTAIN_DEBUG=1 .venv/bin/python bench/pages.py --db postgres    # large demo, attain_bench
 
-The databases are the lead's benchmark data (generated `--as-of 2026-11-23`), read only. SQLite is
-copied to /tmp and migrated there. PostgreSQL must be at the current migration: the bench refuses
+The databases are the benchmark data `bench/metrics.py --generate` makes (`--as-of 2026-11-23`),
+read only: SQLite `/tmp/bench-medium.sqlite3` (or `ATTAIN_BENCH_SQLITE`) is copied to /tmp and
+migrated there. PostgreSQL must be at the current migration: the bench refuses
 a database with unapplied migrations and says how to make a migrated copy
 (`CREATE DATABASE attain_bench_pages TEMPLATE attain_bench`, then `attain migrate` on it). Nothing
 is written while measuring: sessions are signed cookies, and the last-login update and login
@@ -41,7 +42,9 @@ SECTION = "## Pages"
 AS_OF = date(2026, 11, 23)
 GOAL_MS = 300.0
 RUNS = 5
-SQLITE_SOURCE = Path("/work/benchdata/medium.sqlite3")
+# The medium demo that `bench/metrics.py --db sqlite --size medium --generate` makes (or another
+# file named by ATTAIN_BENCH_SQLITE); it is copied, never written.
+SQLITE_SOURCE = Path(os.environ.get("ATTAIN_BENCH_SQLITE", "/tmp/bench-medium.sqlite3"))
 SQLITE_COPY = Path("/tmp/bench-pages.sqlite3")
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/attain_bench"
 
@@ -253,6 +256,13 @@ def main() -> int:
     if args.db == "sqlite":
         url = args.url
         if url is None:
+            if not SQLITE_SOURCE.exists():
+                print(
+                    f"{SQLITE_SOURCE} does not exist: make it with `bench/metrics.py --db sqlite "
+                    "--size medium --generate` (or set ATTAIN_BENCH_SQLITE, or pass --url).",
+                    file=sys.stderr,
+                )
+                return 2
             shutil.copyfile(SQLITE_SOURCE, SQLITE_COPY)
             url = f"sqlite:///{SQLITE_COPY}"
         title, dataset = "SQLite, medium", "SQLite medium demo (200 reps, 94,879 deals), a copy"

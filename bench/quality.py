@@ -2,7 +2,7 @@
 
 Run by hand against the benchmark datasets, for example:
 
-    ATTAIN_DEBUG=1 DATABASE_URL=sqlite:////work/benchdata/medium.sqlite3 \\
+    ATTAIN_DEBUG=1 DATABASE_URL=sqlite:////tmp/bench-medium.sqlite3 \\
         .venv/bin/python bench/quality.py
     ATTAIN_DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/attain_bench \\
         .venv/bin/python bench/quality.py
