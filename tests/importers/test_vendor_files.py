@@ -88,3 +88,15 @@ def test_hubspot_xlsx_with_real_date_cells_on_a_named_sheet(reps, tmp_path):
     assert result.errors == [] and result.created == 4
     wayne = Deal.objects.get(external_id="9001")
     assert wayne.amount == Decimal("7000.00") and wayne.closed_on == date(2026, 5, 10)
+
+
+def test_a_file_of_attain_field_names_is_generic_even_with_a_probability_column() -> None:
+    """What `attain export deals` writes must import back as generic, not as Salesforce."""
+    from attain.importers.sources import FIELDS, source_detect
+
+    exported = [field.name for field in FIELDS["deals"]]
+    assert "probability" in exported
+    assert source_detect(exported) == "generic"
+    assert source_detect(["Opportunity Name", "Opportunity Owner", "Probability (%)"]) == (
+        "salesforce"
+    )

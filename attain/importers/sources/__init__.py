@@ -32,8 +32,14 @@ def header_key(header: str) -> str:
 
 
 def source_detect(headers: Iterable[str]) -> str:
-    """The vendor whose signature headers appear most in `headers`; `generic` when none does."""
-    keys = {header_key(h) for h in headers}
+    """The vendor whose signature headers appear most in `headers`; `generic` when none does.
+
+    A file whose every header is one of Attain's own field names (what `attain export` writes) is
+    generic even if a vendor signature reduces to one of them (Salesforce's "Probability (%)" and
+    our "probability" are both `probability` once punctuation is gone)."""
+    keys = {header_key(h) for h in headers} - {""}
+    if keys and keys <= _GENERIC_KEYS:
+        return "generic"
     best, best_hits = "generic", 0
     for source in SOURCES.values():
         hits = sum(1 for h in source.signature if header_key(h) in keys)
@@ -41,5 +47,9 @@ def source_detect(headers: Iterable[str]) -> str:
             best, best_hits = source.key, hits
     return best
 
+
+_GENERIC_KEYS: frozenset[str] = frozenset(
+    header_key(field.name) for fields in FIELDS.values() for field in fields
+)
 
 __all__ = ["FIELDS", "KINDS", "SOURCES", "Field", "Source", "header_key", "source_detect"]
