@@ -122,8 +122,14 @@ def check(case: Case, persona: str, url: str, person: Person | None) -> list[str
     if response.status_code != case.expect[persona]:
         return [f"{persona}: {response.status_code}, expected {case.expect[persona]}"]
     html = response.content.decode()
+    # Template syntax never reaches the page (a multi-line {# #} comment is printed as text).
+    leaks = [
+        f"{persona}: template syntax {t!r} in the page"
+        for t in ("{#", "#}", "{%", "{{")
+        if t in html
+    ]
     if response.status_code == OK:
-        return [
+        return leaks + [
             f"{persona}: shows {hidden!r}"
             for hidden in HIDDEN[persona]
             if re.search(rf"\b{re.escape(hidden)}\b", html)
