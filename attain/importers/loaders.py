@@ -354,6 +354,26 @@ class Loader:
             ).exists()
         return self._has_rows[model]
 
+    def frame_candidates(
+        self,
+        out: pl.DataFrame,
+        errors: dict[int, list[RowError]],
+        stored: dict[str, tuple[Any, ...]],
+    ) -> tuple[list[bool], list[bool]]:
+        """For the frame path: which rows are candidates (clean, with an external id seen once in
+        the file and not twice in this batch) and which of them are already stored (those may
+        turn out unchanged)."""
+        seen = self.seen_ids
+        bad = set(errors)
+        ids = out.get_column("external_id").to_list()
+        in_batch = out.get_column("external_id").is_duplicated().to_list()
+        mask = [
+            bool(ext) and row not in bad and ext not in seen and not dup
+            for row, ext, dup in zip(out.get_column(ROW).to_list(), ids, in_batch, strict=True)
+        ]
+        known = [ext in stored for ext in ids]
+        return mask, known
+
     def count(self, model: type[models.Model], created: int = 0, updated: int = 0) -> None:
         pair = self.ctx.counts[model]
         pair[0] += created
@@ -934,20 +954,7 @@ class DealLoader(Loader):
                 status_kind[value] = "lost"
             elif key == "open":
                 status_kind[value] = "open"
-        seen = self.seen_ids
-        bad = set(errors)
-        in_batch = out.get_column("external_id").is_duplicated().to_list()
-        # Candidates: clean rows with an id seen once; stored ones may turn out unchanged.
-        mask = [
-            bool(ext) and row not in bad and ext not in seen and not dup
-            for row, ext, dup in zip(
-                out.get_column(ROW).to_list(),
-                out.get_column("external_id").to_list(),
-                in_batch,
-                strict=True,
-            )
-        ]
-        known = [ext in stored for ext in out.get_column("external_id").to_list()]
+        mask, known = self.frame_candidates(out, errors, stored)
         won_pk = self.won.pk if self.won else None
         lost_pk = self.lost.pk if self.lost else None
         status = pl.col("status").replace_strict(status_kind, default=None, return_dtype=pl.String)
@@ -1124,7 +1131,7 @@ class DealLoader(Loader):
         self.count(Deal, created=deals.height)
         self.stage_changes += deals.height
         self.ctx.result.created += deals.height
-        seen.update(
+        self.seen_ids.update(
             zip(new.get_column("external_id").to_list(), new.get_column(ROW).to_list(), strict=True)
         )
         self.ctx.touched.update(deals.select("owner_id", "created_on").unique().iter_rows())
@@ -1456,19 +1463,7 @@ class ActivityLoader(Loader):
             found = self.kinds.get(name_key(value))
             if found is not None:
                 kind_map[value] = found
-        seen = self.seen_ids
-        bad = set(errors)
-        in_batch = out.get_column("external_id").is_duplicated().to_list()
-        mask = [
-            bool(ext) and row not in bad and ext not in seen and not dup
-            for row, ext, dup in zip(
-                out.get_column(ROW).to_list(),
-                out.get_column("external_id").to_list(),
-                in_batch,
-                strict=True,
-            )
-        ]
-        known = [ext in stored for ext in out.get_column("external_id").to_list()]
+        mask, known = self.frame_candidates(out, errors, stored)
         typed = out.with_columns(
             pl.Series("__new", mask, dtype=pl.Boolean),
             pl.Series("__stored", known, dtype=pl.Boolean),
@@ -1543,7 +1538,7 @@ class ActivityLoader(Loader):
         frame_insert(Activity._meta.db_table, rows)
         self.count(Activity, created=rows.height)
         self.ctx.result.created += rows.height
-        seen.update(
+        self.seen_ids.update(
             zip(new.get_column("external_id").to_list(), new.get_column(ROW).to_list(), strict=True)
         )
         self.ctx.touched.update(rows.select("owner_id", "occurred_on").unique().iter_rows())
