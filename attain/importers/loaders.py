@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -373,6 +373,24 @@ class Loader:
         ]
         known = [ext in stored for ext in ids]
         return mask, known
+
+    def unchanged_rows(
+        self, mine: pl.DataFrame, theirs: pl.DataFrame, columns: Sequence[str]
+    ) -> set[int]:
+        """Rows whose compared `columns` equal the stored record's: counted unchanged, their ids
+        marked seen, and their row numbers returned (so nothing else touches them)."""
+        joined = mine.join(theirs, on="external_id", suffix="__s")
+        same = pl.all_horizontal([pl.col(c).eq_missing(pl.col(f"{c}__s")) for c in columns])
+        rows_same = joined.filter(same).select(ROW, "external_id")
+        self.ctx.result.unchanged += rows_same.height
+        self.seen_ids.update(
+            zip(
+                rows_same.get_column("external_id").to_list(),
+                rows_same.get_column(ROW).to_list(),
+                strict=True,
+            )
+        )
+        return set(rows_same.get_column(ROW).to_list())
 
     def count(self, model: type[models.Model], created: int = 0, updated: int = 0) -> None:
         pair = self.ctx.counts[model]
@@ -1229,18 +1247,7 @@ class DealLoader(Loader):
                 )
                 rows.append((ext, *compared))
         theirs = pl.DataFrame(rows, schema=schema, orient="row")
-        joined = mine.join(theirs, on="external_id", suffix="__s")
-        same = pl.all_horizontal([pl.col(c).eq_missing(pl.col(f"{c}__s")) for c in DEAL_COMPARED])
-        rows_same = joined.filter(same).select(ROW, "external_id")
-        self.ctx.result.unchanged += rows_same.height
-        self.seen_ids.update(
-            zip(
-                rows_same.get_column("external_id").to_list(),
-                rows_same.get_column(ROW).to_list(),
-                strict=True,
-            )
-        )
-        return set(rows_same.get_column(ROW).to_list())
+        return self.unchanged_rows(mine, theirs, DEAL_COMPARED)
 
     def finish(self) -> None:
         reset_sequences(
@@ -1566,18 +1573,7 @@ class ActivityLoader(Loader):
             },
             orient="row",
         )
-        joined = old.join(theirs, on="external_id", suffix="__s")
-        same = pl.all_horizontal([pl.col(c).eq_missing(pl.col(f"{c}__s")) for c in names])
-        rows_same = joined.filter(same).select(ROW, "external_id")
-        self.ctx.result.unchanged += rows_same.height
-        self.seen_ids.update(
-            zip(
-                rows_same.get_column("external_id").to_list(),
-                rows_same.get_column(ROW).to_list(),
-                strict=True,
-            )
-        )
-        return set(rows_same.get_column(ROW).to_list())
+        return self.unchanged_rows(old, theirs, names)
 
     def finish(self) -> None:
         reset_sequences([Activity._meta.db_table])
