@@ -26,6 +26,7 @@ from attain.dashboards.state import PageState
 from attain.dashboards.templatetags.dashboards import records_href
 from attain.metrics.definitions.catalog import Aggregation, Direction, Kpi
 from attain.metrics.engine.context import MetricsContext
+from attain.metrics.engine.measures import TargetRow, target_resolve
 from attain.metrics.formatting import format_value
 from attain.metrics.models import SubjectKind, Target
 from attain.metrics.selectors import LeaderboardRow, kpi_catalog, kpi_get, kpi_leaderboards
@@ -73,25 +74,17 @@ def targets_for_people_many(
     )
     if person_ids is not None:
         rows = rows.filter(person_id__in=person_ids)
-    by_person: dict[tuple[str, int], list[tuple[Any, Any, Decimal]]] = {}
-    for key, person_id, start, end, value in rows.order_by(
-        "kpi", "person_id", "period_start", "period_end"
-    ).values_list("kpi", "person_id", "period_start", "period_end", "value"):
-        by_person.setdefault((key, person_id), []).append((start, end, value))
+    by_person: dict[tuple[str, int], list[TargetRow]] = {}
+    for key, person_id, start, end, value in rows.values_list(
+        "kpi", "person_id", "period_start", "period_end", "value"
+    ):
+        by_person.setdefault((key, person_id), []).append((key, start, end, value))
     targets: dict[str, dict[int, Decimal]] = {key: {} for key in keys}
     for (key, person_id), spans in by_person.items():
-        exact = [v for s, e, v in spans if (s, e) == (period.start, period.end)]
-        if exact:
-            targets[key][person_id] = exact[0]
-            continue
-        cursor, total, tiled = period.start, Decimal("0.00"), True
-        for start, end, value in spans:
-            if start != cursor:
-                tiled = False
-                break
-            cursor, total = end, total + value
-        if tiled and cursor == period.end:
-            targets[key][person_id] = total
+        # The engine's own rule (exact period, else targets tiling it), per person.
+        target = target_resolve(key, period, spans)
+        if target is not None:
+            targets[key][person_id] = target
     return targets
 
 
