@@ -23,7 +23,6 @@ import argparse
 import csv
 import json
 import os
-import platform
 import random
 import re
 import shutil
@@ -37,6 +36,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+from demo_load import machine
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -397,21 +398,6 @@ def run_one(db: str, source: str, files: dict[str, Path], reps: int, pg_url: str
         if db == "postgres":
             _recreate_postgres(pg_url, drop_only=True)
         shutil.rmtree(workdir, ignore_errors=True)
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    with open("/proc/cpuinfo", encoding="utf-8") as info:
-        for line in info:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    with open("/proc/meminfo", encoding="utf-8") as info:
-        kib = int(next(line for line in info if line.startswith("MemTotal")).split()[1])
-    return (
-        f"{os.cpu_count()} CPUs ({cpu}), {kib / 2**20:.0f} GiB RAM, "
-        f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
-    )
 
 
 def postgres_version(pg_url: str) -> str:
