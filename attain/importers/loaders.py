@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from attain.audit.services import Action, Actor, audit_bulk
 from attain.core.bulk import bulk_insert, next_id, reset_sequences
+from attain.core.frames import frame_insert
 from attain.core.money import quantize_money
 from attain.crm.models import (
     CLOSED_CATEGORIES,
@@ -59,10 +60,11 @@ from attain.importers.reading import ROW, Table
 from attain.importers.results import ImportResult, RowError
 from attain.importers.selectors import ColumnPlan
 from attain.importers.sources import FIELDS, Source
-from attain.importers.writing import frame_insert
 from attain.org.models import Organisation, Person, Role
 
 LOOKUP_CHUNK = 5_000
+# Above this many touched deals, last_activity_at is recomputed in one grouped pass.
+BULK_DEAL_REFRESH = 20_000
 # How `attain export` writes the id of a record made in Attain (no CRM id): attain-<pk>.
 NATIVE_PREFIX = "attain-"
 TEXT_LIMITS = {"name": 255, "subject": 255, "next_step": 255, "lost_reason": 200, "company": 200}
@@ -97,6 +99,8 @@ class Loader:
     kind = ""
     # tables written with bulk_insert, whose indexes a big import defers
     bulk_tables: list[str] = []
+    # the records this loader upserts by (source system, external id)
+    model: type[models.Model] | None = None
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -305,17 +309,35 @@ class Loader:
                 for values in cursor.fetchall():
                     found[values[0]] = tuple(values[1:])
             return found
-        manager = model._default_manager
-        for start in range(0, len(ids), LOOKUP_CHUNK):
-            chunk = ids[start : start + LOOKUP_CHUNK]
-            # The exclude repeats the unique index's condition, so the database can use it.
-            for values in (
-                manager.filter(source_system=self.ctx.source_key, external_id__in=chunk)
-                .exclude(external_id="")
-                .order_by()
-                .values_list("external_id", *fields)
-            ):
-                found[values[0]] = values[1:]
+        if any(_converted(model, name) for name in fields):
+            manager = model._default_manager
+            for start in range(0, len(ids), LOOKUP_CHUNK):
+                chunk = ids[start : start + LOOKUP_CHUNK]
+                # The exclude repeats the unique index's condition, so SQLite can use it.
+                for values in (
+                    manager.filter(source_system=self.ctx.source_key, external_id__in=chunk)
+                    .exclude(external_id="")
+                    .order_by()
+                    .values_list("external_id", *fields)
+                ):
+                    found[values[0]] = values[1:]
+            return found
+        # Plain columns only (ids, text): raw IN lists, since the ORM prepares each of 5,000
+        # parameters in Python; `NOT (external_id = '')` again matches the unique index.
+        quote = connection.ops.quote_name
+        by_attname = {f.attname: f.column for f in model._meta.concrete_fields}
+        columns = ", ".join(quote(str(by_attname[n])) for n in ["external_id", *fields])
+        table = quote(model._meta.db_table)
+        with connection.cursor() as cursor:
+            for start in range(0, len(ids), LOOKUP_CHUNK):
+                chunk = ids[start : start + LOOKUP_CHUNK]
+                cursor.execute(
+                    f"SELECT {columns} FROM {table} WHERE source_system = %s AND external_id IN "
+                    f"({', '.join(['%s'] * len(chunk))}) AND NOT (external_id = '')",
+                    [self.ctx.source_key, *chunk],
+                )
+                for values in cursor.fetchall():
+                    found[values[0]] = tuple(values[1:])
         return found
 
     def native(
@@ -402,6 +424,14 @@ class Loader:
 
 
 UTC_ZONE = ZoneInfo("UTC")
+
+
+def _converted(model: type[models.Model], name: str) -> bool:
+    """Whether the ORM converts this column's SQLite value (dates, decimals, booleans)."""
+    field = next(f for f in model._meta.concrete_fields if f.attname == name)
+    return isinstance(
+        field, models.DateField | models.DecimalField | models.BooleanField | models.TimeField
+    )
 
 
 def db_stamp() -> Callable[[datetime | None], Any]:
@@ -521,6 +551,7 @@ DEAL_COMPARED = [
 class DealLoader(Loader):
     kind = "deals"
     bulk_tables = [Deal._meta.db_table, DealStageChange._meta.db_table]
+    model = Deal
 
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
@@ -1303,6 +1334,7 @@ ACTIVITY_COMPARED = [
 class ActivityLoader(Loader):
     kind = "activities"
     bulk_tables = [Activity._meta.db_table]
+    model = Activity
 
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
@@ -1311,7 +1343,10 @@ class ActivityLoader(Loader):
         self.kinds = {name_key(k): v for k, v in ctx.source.activity_kinds.items()}
         self.kinds.update({name_key(v): v for v in ActivityKind.values})
         self.unknown_deals = 0
+        # deals whose latest activity must be recomputed (row path: updates, odd rows) ...
         self.deals_touched: set[int] = set()
+        # ... and, per batch of new rows, each deal's latest new activity (it can only advance)
+        self.deals_latest: list[pl.DataFrame] = []
 
     def load(self, frame: pl.DataFrame) -> None:
         out, errors = self.parsed(frame)
@@ -1330,21 +1365,11 @@ class ActivityLoader(Loader):
         ]
         stored = self.existing(Activity, ids, fields)
         deal_refs = sorted({v for v in out.get_column("deal").to_list() if v})
-        deals: dict[str, tuple[int, int | None]] = {}
-        if self.ctx.source_key == "generic":
-            for ext, values in self.native(Deal, deal_refs, ["id", "account_id"]).items():
-                deals[ext] = (values[0], values[1])
-        for start in range(0, len(deal_refs), LOOKUP_CHUNK):
-            for ext, pk, deal_account in (
-                Deal.objects.filter(
-                    source_system=self.ctx.source_key,
-                    external_id__in=deal_refs[start : start + LOOKUP_CHUNK],
-                )
-                .exclude(external_id="")
-                .order_by()
-                .values_list("external_id", "id", "account_id")
-            ):
-                deals[ext] = (pk, deal_account)
+        # One query per batch (`= ANY` on PostgreSQL), as for the activities themselves.
+        deals: dict[str, tuple[int, int | None]] = {
+            ext: (values[0], values[1])
+            for ext, values in self.existing(Deal, deal_refs, ["id", "account_id"]).items()
+        }
         result = self.ctx.result
         inserts: list[tuple[Any, ...]] = []
         updates: list[tuple[int, dict[str, Any]]] = []
@@ -1549,7 +1574,11 @@ class ActivityLoader(Loader):
             zip(new.get_column("external_id").to_list(), new.get_column(ROW).to_list(), strict=True)
         )
         self.ctx.touched.update(rows.select("owner_id", "occurred_on").unique().iter_rows())
-        self.deals_touched.update(rows.get_column("deal_id").drop_nulls().unique().to_list())
+        self.deals_latest.append(
+            rows.filter(pl.col("deal_id").is_not_null())
+            .group_by("deal_id")
+            .agg(pl.col("occurred_at").max().alias("latest"))
+        )
         return rest
 
     def _unchanged(self, old: pl.DataFrame, stored: dict[str, tuple[Any, ...]]) -> set[int]:
@@ -1577,10 +1606,62 @@ class ActivityLoader(Loader):
 
     def finish(self) -> None:
         reset_sequences([Activity._meta.db_table])
-        ids = sorted(self.deals_touched)
-        quote = connection.ops.quote_name
-        deal, activity = quote(Deal._meta.db_table), quote(Activity._meta.db_table)
+        if self.deals_latest:
+            latest = (
+                pl.concat(self.deals_latest)
+                .group_by("deal_id")
+                .agg(pl.col("latest").max())
+                .rename({"deal_id": "id"})
+            )
+            deal_last_activity_advance(latest)
+        deal_last_activity_refresh(sorted(self.deals_touched))
+        if self.unknown_deals:
+            self.ctx.result.notes.append(
+                f"{self.unknown_deals} activities name deals that were not imported from "
+                f"{self.ctx.source_key}; they are kept without a deal"
+            )
+
+
+def deal_last_activity_advance(latest: pl.DataFrame) -> None:
+    """Move deals' last_activity_at forward to their newest imported activity (columns id,
+    latest), as `activity_log` does for one: only where that is later than what is stored."""
+    if latest.is_empty():
+        return
+    quote = connection.ops.quote_name
+    deal = quote(Deal._meta.db_table)
+    table = "attain_import_deal_latest"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {table} (id BIGINT PRIMARY KEY, latest {_stamp()})")
+    try:
+        frame_insert(table, latest.select("id", "latest"))
         with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {deal} SET last_activity_at = t.latest FROM {table} t "
+                f"WHERE {deal}.id = t.id AND ({deal}.last_activity_at IS NULL "
+                f"OR {deal}.last_activity_at < t.latest)"
+            )
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _stamp() -> str:
+    """The column type Django gives a DateTimeField, for temporary tables."""
+    return "timestamp with time zone" if connection.vendor == "postgresql" else "datetime"
+
+
+def deal_last_activity_refresh(ids: list[int]) -> None:
+    """Set each deal's last_activity_at to its latest activity (or null when it has none).
+
+    Few deals: a correlated MAX per deal. Many (a big activities import): the touched ids go
+    into a temporary table and one grouped pass over their activities updates those whose value
+    differs; probing a million activities deal by deal took several seconds.
+    """
+    quote = connection.ops.quote_name
+    deal, activity = quote(Deal._meta.db_table), quote(Activity._meta.db_table)
+    with connection.cursor() as cursor:
+        if len(ids) <= BULK_DEAL_REFRESH:
             for start in range(0, len(ids), LOOKUP_CHUNK):
                 chunk = ids[start : start + LOOKUP_CHUNK]
                 marks = ", ".join(["%s"] * len(chunk))
@@ -1589,11 +1670,28 @@ class ActivityLoader(Loader):
                     f"{activity} a WHERE a.deal_id = {deal}.id) WHERE id IN ({marks})",
                     chunk,
                 )
-        if self.unknown_deals:
-            self.ctx.result.notes.append(
-                f"{self.unknown_deals} activities name deals that were not imported from "
-                f"{self.ctx.source_key}; they are kept without a deal"
+            return
+        differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+        touched = "attain_import_touched_deals"
+        cursor.execute(f"DROP TABLE IF EXISTS {touched}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {touched} (id BIGINT PRIMARY KEY)")
+    try:
+        frame_insert(touched, pl.DataFrame({"id": ids}, schema={"id": pl.Int64}))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {deal} SET last_activity_at = m.latest FROM (SELECT a.deal_id, "
+                f"MAX(a.occurred_at) AS latest FROM {activity} a JOIN {touched} t "
+                f"ON t.id = a.deal_id GROUP BY a.deal_id) AS m WHERE {deal}.id = m.deal_id "
+                f"AND {deal}.last_activity_at {differs} m.latest"
             )
+            cursor.execute(
+                f"UPDATE {deal} SET last_activity_at = NULL WHERE id IN (SELECT id FROM "
+                f"{touched}) AND last_activity_at IS NOT NULL AND NOT EXISTS "
+                f"(SELECT 1 FROM {activity} a WHERE a.deal_id = {deal}.id)"
+            )
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {touched}")
 
 
 # ====================================================================== accounts
@@ -1693,6 +1791,7 @@ _LEAD_STATUS = {
 class LeadLoader(Loader):
     kind = "leads"
     bulk_tables = [Lead._meta.db_table]
+    model = Lead
 
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,12 +46,20 @@ class ImportResult:
     rejected_file: Path | None = None
     quality: dict[str, Any] | None = None
     seconds: float = 0.0
+    # wall seconds per step (read and load, indexes, rollups, audit, record, quality)
+    steps: dict[str, float] = field(default_factory=dict)
     run_id: int | None = None
 
     def add_error(self, error: RowError) -> None:
         self.errors_total += 1
         if len(self.errors) < MAX_REPORTED_ERRORS:
             self.errors.append(error)
+
+    def step(self, name: str, since: float) -> float:
+        """Add the wall time from `since` to step `name`; returns now, for the next step."""
+        now = time.perf_counter()
+        self.steps[name] = self.steps.get(name, 0.0) + now - since
+        return now
 
     @property
     def exit_code(self) -> int:
@@ -80,6 +89,7 @@ class ImportResult:
             "mapping": dict(self.mapping),
             "rejected_file": str(self.rejected_file) if self.rejected_file else None,
             "seconds": round(self.seconds, 3),
+            "steps": {name: round(value, 3) for name, value in self.steps.items()},
             "run_id": self.run_id,
         }
         return data

@@ -14,7 +14,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import nullcontext
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from attain.audit.services import Action, Actor, audit_bulk, audit_log, created_changes
-from attain.core.bulk import deferred_indexes
+from attain.core.bulk import deferred_indexes, table_rows_estimate
 from attain.core.errors import ValidationFailed
 from attain.importers.loaders import LOADERS, Context
 from attain.importers.models import ImportIssue, ImportRun, ImportStatus
@@ -31,13 +31,18 @@ from attain.importers.reading import Unreadable, table_open
 from attain.importers.results import ImportResult, RowError
 from attain.importers.selectors import column_plan
 from attain.importers.sources import FIELDS, SOURCES
-from attain.metrics.engine.rollups import rollup_rebuild, rollup_refresh
+from attain.metrics.engine.rollup_bulk import rollup_recompute
+from attain.metrics.engine.rollups import rollup_refresh
 from attain.org.models import Organisation
 from attain.org.selectors import org_time_zone
 
 # Files this big load with deferred secondary indexes (about 100,000 rows of a CRM export).
 BIG_FILE_BYTES = 10 * 1024 * 1024
-# Above this many touched person-days a rebuild from the earliest day beats refreshing each.
+# A CSV row of a CRM export is rarely shorter than this; estimates the rows of a file.
+BYTES_PER_ROW = 100
+# Defer index maintenance only when the table holds at most this many times the file's rows.
+DEFER_SHARE = 4
+# Above this many touched person-days a bulk recompute beats refreshing each one.
 REFRESH_LIMIT = 2_000
 
 
@@ -78,7 +83,9 @@ def import_run(
     size = 0
     headers: list[str] = []
     try:
+        mark = time.perf_counter()
         result.file_sha256, size = _digest(path)
+        result.step("file hash", mark)
         org = Organisation.objects.filter(singleton=True).first()
         if org is None:
             raise Unreadable("the organisation is not configured yet; set it up before importing")
@@ -107,6 +114,8 @@ def import_run(
                     if dry_run or (result.rejected and not skip_bad_rows):
                         raise _Rollback
                     result.committed = True
+                    mark = time.perf_counter()
+                result.step("commit", mark)
             except _Rollback:
                 if not dry_run:
                     # Rejected real import: nothing was written, so nothing was created.
@@ -128,22 +137,26 @@ def import_run(
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         result.add_error(RowError(0, "", "", f"the database refused the import: {first}"))
     result.seconds = time.perf_counter() - started
+    mark = time.perf_counter()
     if not dry_run:
         result.run_id = _record(
             result, actor=actor, started_at=started_at, size=size, skip_bad_rows=skip_bad_rows
         )
+        mark = result.step("record the run", mark)
     if result.committed:
         result.quality = _quality(result.run_id)
+        result.step("quality report", mark)
     return result
 
 
 def _load(ctx: Context, table: Any, progress: Callable[[int], None] | None) -> None:
+    result = ctx.result
+    mark = time.perf_counter()
     loader = LOADERS[ctx.plan.kind](ctx)
     loader.prepare(table)
     done = 0
-    # Big files: build the secondary indexes once at the end instead of row by row.
-    big = table.path.stat().st_size >= BIG_FILE_BYTES and loader.bulk_tables
-    with deferred_indexes(loader.bulk_tables) if big else nullcontext():
+    big, unique = _defer(loader, table.path.stat().st_size)
+    with deferred_indexes(loader.bulk_tables, unique=unique) if big else nullcontext():
         for frame in table.batches():
             already = len(ctx.rejected_rows)
             loader.load(frame)
@@ -153,8 +166,12 @@ def _load(ctx: Context, table: Any, progress: Callable[[int], None] | None) -> N
             ctx.result.rows = done
             if progress is not None:
                 progress(done)
+        mark = result.step("read and write rows", mark)
+    mark = result.step("rebuild deferred indexes", mark)
     loader.finish()
+    mark = result.step("finish (sequences, deal dates)", mark)
     _rollups(ctx.touched)
+    mark = result.step("rollups", mark)
     for model, (created, updated) in ctx.counts.items():
         for action, rows in ((Action.CREATE, created), (Action.UPDATE, updated)):
             if rows:
@@ -166,6 +183,27 @@ def _load(ctx: Context, table: Any, progress: Callable[[int], None] | None) -> N
                     note=f"import of {ctx.result.file_name} ({ctx.source_key})",
                     details={"sha256": ctx.result.file_sha256, "kind": ctx.plan.kind},
                 )
+    result.step("audit", mark)
+
+
+def _defer(loader: Any, size: int) -> tuple[bool, bool]:
+    """Whether to build the loader's indexes once at the end instead of row by row, and whether
+    its unique indexes too.
+
+    Worth it for a big file that is a good share of its table: rebuilding the indexes of a
+    table twenty times the file's size would cost more than it saves. Unique indexes only when
+    the table holds no record of this source yet: the loader then rules out duplicate ids
+    itself (it checks the file's ids against each other), and needs no index to find stored
+    ones.
+    """
+    if not loader.bulk_tables or size < BIG_FILE_BYTES:
+        return False, False
+    rows_in_file = size // BYTES_PER_ROW
+    stored = max(table_rows_estimate(t) for t in loader.bulk_tables)
+    if stored > DEFER_SHARE * rows_in_file:
+        return False, False
+    model = loader.model
+    return True, model is not None and not loader.source_has_rows(model)
 
 
 def _fill_rejected_cells(
@@ -188,11 +226,17 @@ def _fill_rejected_cells(
 
 
 def _rollups(touched: set[tuple[int, date]]) -> None:
-    """Refresh the person-days an import touched; rebuild from the earliest when there are many."""
+    """Refresh the person-days an import touched: one by one when they are few, else
+    recompute the touched people's days between the first and last touched day in bulk."""
     if not touched:
         return
     if len(touched) > REFRESH_LIMIT:
-        rollup_rebuild(since=min(day for _, day in touched))
+        touched_days = [day for _, day in touched]
+        rollup_recompute(
+            start=min(touched_days),
+            end=max(touched_days) + timedelta(days=1),
+            person_ids=sorted({person_id for person_id, _ in touched}),
+        )
         return
     days: dict[int, set[date]] = defaultdict(set)
     for person_id, day in touched:

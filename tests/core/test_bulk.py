@@ -125,6 +125,32 @@ def test_deferred_indexes_rebuilds_every_index_and_foreign_key() -> None:
     assert _index_names("crm_activity") == before
 
 
+@pytest.mark.django_db
+def test_deferred_unique_indexes_are_rebuilt_and_refuse_a_duplicate_written_meanwhile(
+    alice: Any,
+) -> None:
+    before = _index_names("crm_activity")
+    with transaction.atomic(), deferred_indexes(["crm_activity"], unique=True):
+        during = _index_names("crm_activity")
+    assert "activity_unique_external_id" in before
+    assert "activity_unique_external_id" not in during
+    assert _index_names("crm_activity") == before
+
+    at = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
+    rows = [
+        (pk, "call", alice.pk, None, None, at, date(2026, 1, 5), "", None, "", "x-1", "hubspot")
+        for pk in (1, 2)
+    ]
+    with (
+        pytest.raises(IntegrityError),
+        transaction.atomic(),
+        deferred_indexes(["crm_activity"], unique=True),
+    ):
+        bulk_insert("crm_activity", ACTIVITY_COLUMNS, rows)
+    assert not Activity.objects.exists()
+    assert _index_names("crm_activity") == before
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_dangling_foreign_key_loaded_without_indexes_is_still_refused() -> None:
     at = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)

@@ -19,7 +19,14 @@ pytestmark = pytest.mark.django_db
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
-def test_pipedrive_activities_join_due_date_and_time_and_link_deals(reps, write_csv):
+@pytest.mark.parametrize("bulk_deal_refresh", [False, True], ids=["per-deal", "grouped"])
+def test_pipedrive_activities_join_due_date_and_time_and_link_deals(
+    reps, write_csv, monkeypatch, bulk_deal_refresh
+):
+    from attain.importers import loaders
+
+    if bulk_deal_refresh:  # the grouped last-activity refresh a big import takes
+        monkeypatch.setattr(loaders, "BULK_DEAL_REFRESH", 0)
     import_run(actor=None, kind="deals", path=write_csv("pd.csv", PIPEDRIVE_DEALS))
     rows = [
         [
@@ -69,6 +76,14 @@ def test_pipedrive_activities_join_due_date_and_time_and_link_deals(reps, write_
     assert Activity.objects.get(external_id="5002").subject == "Demo, second round"
     assert Activity.objects.get(external_id="5003").owner == reps["carol"]
     assert rollup_verify(samples=30, seed=4) == []
+    rows[1][7] = rows[2][7] = ""  # both activities of deal 101 leave it
+    import_run(actor=None, kind="activities", path=write_csv("act3.csv", rows))
+    assert Deal.objects.get(external_id="101").last_activity_at is None
+    rows[2][7] = "101"  # the meeting comes back
+    import_run(actor=None, kind="activities", path=write_csv("act4.csv", rows))
+    assert Deal.objects.get(external_id="101").last_activity_at == datetime(
+        2026, 1, 20, tzinfo=BERLIN
+    )
 
 
 def test_salesforce_and_hubspot_activities(reps, write_csv):

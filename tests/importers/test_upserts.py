@@ -6,16 +6,17 @@ import csv
 import json
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from auditlog.models import LogEntry
 from django.db import DatabaseError
 
+from attain.core.frames import frame_insert
 from attain.crm.models import Account, Activity, Deal, DealStageChange, DealStatus, Stage
 from attain.importers import loaders
 from attain.importers.models import ImportIssue, ImportRun, ImportStatus
 from attain.importers.services import import_run
-from attain.importers.writing import frame_insert
 from attain.metrics.engine.rollups import rollup_verify
 from attain.metrics.models import PersonDay
 from tests.importers.conftest import HUBSPOT_DEALS, PIPEDRIVE_DEALS, SALESFORCE_DEALS
@@ -221,12 +222,28 @@ def test_a_big_file_loads_with_deferred_indexes_and_keeps_them(reps, write_csv, 
                 if info["index"]
             }
 
+    deferred: list[tuple[list[str], bool]] = []
+    from attain.core.bulk import deferred_indexes as real
+
+    def spy(tables: list[str], *, unique: bool = False) -> Any:
+        deferred.append((tables, unique))
+        return real(tables, unique=unique)
+
     before = indexes()
     monkeypatch.setattr(services, "BIG_FILE_BYTES", 0)
-    result = import_run(actor=None, kind="deals", path=write_csv("hs.csv", HUBSPOT_DEALS))
+    monkeypatch.setattr(services, "BYTES_PER_ROW", 1)
+    monkeypatch.setattr(services, "deferred_indexes", spy)
+    path = write_csv("hs.csv", HUBSPOT_DEALS)
+    result = import_run(actor=None, kind="deals", path=path)
     assert result.created == 4 and result.committed
     assert indexes() == before
     assert rollup_verify(samples=20, seed=8) == []
+    # The source's first import also deferred its unique ids; the second keeps them.
+    rows = [*HUBSPOT_DEALS, ["9006", "Another", "closedwon", "800", *HUBSPOT_DEALS[1][4:]]]
+    again = import_run(actor=None, kind="deals", path=write_csv("hs2.csv", rows))
+    assert (again.created, again.unchanged) == (1, 4) and again.committed
+    assert [unique for _, unique in deferred] == [True, False]
+    assert indexes() == before
 
 
 def test_a_generic_file_with_attain_ids_updates_native_records(reps, pipeline, write_csv):

@@ -20,9 +20,9 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, F, Max, Min, Sum
 
-from attain.core.bulk import bulk_insert
 from attain.crm.models import Activity, Deal, DealStatus, Lead
 from attain.metrics.engine.facts import ACTIVITY_FACT_BY_KIND, FACT_NAMES, MONEY_FACTS
+from attain.metrics.engine.rollup_bulk import rollup_recompute
 from attain.metrics.models import NodeDay, PersonDay, PersonMonth
 from attain.org.models import Team, TeamMembership
 
@@ -162,15 +162,9 @@ class TeamLookup:
 
 # ----------------------------------------------------------------------------- rebuild
 
-PERSON_DAY_COLUMNS = ("person_id", "team_id", "day", *FACT_NAMES)
-PERSON_MONTH_COLUMNS = ("person_id", "team_id", "month", *FACT_NAMES)
-
 
 def _month_of(day: date) -> date:
     return day.replace(day=1)
-
-
-NODE_DAY_COLUMNS = ("node_id", "day", *FACT_NAMES)
 
 
 @dataclass
@@ -206,13 +200,22 @@ def _month_chunks(start: date, end: date) -> Iterator[tuple[date, date]]:
         current = nxt
 
 
+def _quarter_chunks(start: date, end: date) -> Iterator[tuple[date, date]]:
+    """[start, end) cut at every third month boundary: memory stays bounded by three months."""
+    months = list(_month_chunks(start, end))
+    for index in range(0, len(months), 3):
+        group = months[index : index + 3]
+        yield group[0][0], group[-1][1]
+
+
 @transaction.atomic
 def rollup_rebuild(
     *, since: date | None = None, progress: Callable[[str], None] | None = None
 ) -> RebuildStats:
     """Recompute both rollups from raw records for every day on or after `since` (all if None).
 
-    Works a month at a time so memory stays bounded by one month of facts.
+    Works a quarter at a time (`rollup_bulk.rollup_recompute`), so memory stays bounded by
+    three months of person-days.
     """
     stats = RebuildStats()
     person_days = PersonDay.objects.all()
@@ -233,63 +236,14 @@ def rollup_rebuild(
     if start >= end:
         return stats
     stats.start, stats.end = start, end
-    lookup = TeamLookup.load()
-    for chunk_start, chunk_end in _month_chunks(start, end):
-        facts = raw_person_day_facts(start=chunk_start, end=chunk_end)
-        node_totals: dict[Key, Facts] = defaultdict(empty_facts)
-        rows = []
-        for (person_id, day), values in sorted(facts.items()):
-            if _is_empty(values):
-                continue
-            team_id = lookup.team_on(person_id, day)
-            rows.append((person_id, team_id, day, *(values[n] for n in FACT_NAMES)))
-            for node_id in lookup.nodes_for(team_id):
-                totals = node_totals[(node_id, day)]
-                for name in FACT_NAMES:
-                    totals[name] += values[name]
-        stats.person_days += bulk_insert(PersonDay._meta.db_table, PERSON_DAY_COLUMNS, rows)
-        _insert_person_months(chunk_start, rows)
-        stats.node_days += bulk_insert(
-            NodeDay._meta.db_table,
-            NODE_DAY_COLUMNS,
-            (
-                (node_id, day, *(totals[n] for n in FACT_NAMES))
-                for (node_id, day), totals in sorted(node_totals.items())
-            ),
-        )
+    for chunk_start, chunk_end in _quarter_chunks(start, end):
+        written_person_days, written_node_days = rollup_recompute(start=chunk_start, end=chunk_end)
+        stats.person_days += written_person_days
+        stats.node_days += written_node_days
         stats.chunks.append(chunk_start.strftime("%Y-%m"))
         if progress is not None:
             progress(chunk_start.strftime("%Y-%m"))
     return stats
-
-
-def _insert_person_months(chunk_start: date, rows: list[tuple[Any, ...]]) -> None:
-    """Sum a month chunk's person-day rows into PersonMonth; a chunk that starts mid-month (a
-    rebuild `since` a day) adds the month's earlier, kept person-days."""
-    month = _month_of(chunk_start)
-    earlier: list[tuple[Any, ...]] = []
-    if chunk_start != month:
-        earlier = list(
-            PersonDay.objects.filter(day__gte=month, day__lt=chunk_start)
-            .order_by()
-            .values_list(*PERSON_DAY_COLUMNS)
-        )
-    totals: dict[tuple[int, int | None], Facts] = defaultdict(empty_facts)
-    width = len(FACT_NAMES)
-    for row in (*earlier, *rows):
-        bucket = totals[(row[0], row[1])]
-        for name, value in zip(FACT_NAMES, row[3 : 3 + width], strict=True):
-            bucket[name] += value
-    bulk_insert(
-        PersonMonth._meta.db_table,
-        PERSON_MONTH_COLUMNS,
-        (
-            (person_id, team_id, month, *(values[n] for n in FACT_NAMES))
-            for (person_id, team_id), values in sorted(
-                totals.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)
-            )
-        ),
-    )
 
 
 # ----------------------------------------------------------------------------- refresh

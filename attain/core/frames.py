@@ -26,6 +26,10 @@ def _sqlite_text(frame: pl.DataFrame) -> pl.DataFrame:
             )
         elif isinstance(dtype, pl.Date):
             exprs.append(column.dt.strftime("%Y-%m-%d").alias(name))
+        elif isinstance(dtype, pl.Decimal):
+            # A decimal column has NUMERIC affinity: SQLite stores '12.30' as the REAL 12.3,
+            # so handing it the float directly stores the same value without a Decimal per cell.
+            exprs.append(column.cast(pl.Float64).alias(name))
     return frame.with_columns(exprs) if exprs else frame
 
 
