@@ -12,6 +12,7 @@ import bisect
 import random
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -20,9 +21,10 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, F, Max, Min, Sum
 
+from attain.core.bulk import deferred_indexes
 from attain.crm.models import Activity, Deal, DealStatus, Lead
 from attain.metrics.engine.facts import ACTIVITY_FACT_BY_KIND, FACT_NAMES, MONEY_FACTS
-from attain.metrics.engine.rollup_bulk import rollup_recompute
+from attain.metrics.engine.rollup_bulk import ROLLUP_TABLES, rollup_recompute
 from attain.metrics.models import NodeDay, PersonDay, PersonMonth
 from attain.org.models import Team, TeamMembership
 
@@ -236,13 +238,18 @@ def rollup_rebuild(
     if start >= end:
         return stats
     stats.start, stats.end = start, end
-    for chunk_start, chunk_end in _quarter_chunks(start, end):
-        written_person_days, written_node_days = rollup_recompute(start=chunk_start, end=chunk_end)
-        stats.person_days += written_person_days
-        stats.node_days += written_node_days
-        stats.chunks.append(chunk_start.strftime("%Y-%m"))
-        if progress is not None:
-            progress(chunk_start.strftime("%Y-%m"))
+    # A rebuild of all or most of the history writes each rollup index once, at the end.
+    defer = since is None or (end - start).days * 4 >= (end - span[0]).days * 3
+    with deferred_indexes(ROLLUP_TABLES) if defer else nullcontext():
+        for chunk_start, chunk_end in _quarter_chunks(start, end):
+            written_person_days, written_node_days = rollup_recompute(
+                start=chunk_start, end=chunk_end, defer_indexes=False
+            )
+            stats.person_days += written_person_days
+            stats.node_days += written_node_days
+            stats.chunks.append(chunk_start.strftime("%Y-%m"))
+            if progress is not None:
+                progress(chunk_start.strftime("%Y-%m"))
     return stats
 
 
