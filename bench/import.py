@@ -353,6 +353,7 @@ def timed_import(env: dict[str, str], kind: str, path: Path, source: str) -> dic
         "notes": result.get("notes", [])[:5],
         "rows": result.get("rows", 0),
         "import_seconds": result.get("seconds"),
+        "steps": result.get("steps", {}),
     }
 
 
@@ -431,6 +432,32 @@ def table(results: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def steps_table(results: list[dict[str, Any]]) -> list[str]:
+    """Where each import's wall time went, from the `steps` its JSON result reports."""
+    names: list[str] = []
+    for r in results:
+        for kind in ("deals", "activities"):
+            names += [n for n in r[kind].get("steps", {}) if n not in names]
+    if not names:
+        return []
+    lines = [
+        "| database | source | kind | process | " + " | ".join(names) + " |",
+        "|---|---|---|---:|" + "---:|" * len(names),
+    ]
+    for r in results:
+        for kind in ("deals", "activities"):
+            k = r[kind]
+            steps = k.get("steps", {})
+            cells = " | ".join(f"{steps[n]:.1f}" if n in steps else "–" for n in names)
+            # start-up, imports and exit outside import_run
+            outside = k["seconds"] - (k.get("import_seconds") or 0) - steps.get("quality report", 0)
+            lines.append(
+                f"| {'PostgreSQL' if r['database'] == 'postgres' else 'SQLite'} | {r['source']} "
+                f"| {kind} | {outside:.1f} | {cells} |"
+            )
+    return lines
+
+
 def write_doc(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
     verify = ", ".join(
         f"{r['database']}/{r['source']}: {r['verify']} ({r['verify_seconds']:.0f} s)"
@@ -460,6 +487,11 @@ def write_doc(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
         f"- `attain quality` after the imports: {quality}",
         "",
         *table(results),
+        "",
+        "Seconds per step of each import (`steps` in its JSON result; *process* is the rest of "
+        "the process's wall time: Python and Django start-up, reading the command line, exit):",
+        "",
+        *steps_table(results),
         "",
     ]
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
@@ -526,7 +558,7 @@ def main() -> int:
             shutil.rmtree(files_dir, ignore_errors=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
-    print("\n".join(table(results)))
+    print("\n".join([*table(results), "", *steps_table(results)]))
     if not args.no_doc:
         write_doc(results, args)
     return 0
