@@ -359,8 +359,13 @@ def rollup_recompute(
     return person_days, node_days
 
 
-def _sums() -> str:
-    return ", ".join(f"SUM({_q(name)})" for name in FACT_NAMES)
+def _sums(alias: str = "") -> str:
+    """SUM of every fact; money rounded to the cent, so SQLite stores the REAL nearest the exact
+    sum (as an ORM write of the Decimal would), not a float sum's last-digit noise."""
+    return ", ".join(
+        f"ROUND(SUM({alias}{_q(name)}), 2)" if name in MONEY_FACTS else f"SUM({alias}{_q(name)})"
+        for name in FACT_NAMES
+    )
 
 
 def _fact_list() -> str:
@@ -413,7 +418,7 @@ def _derive_nodes(start: date, end: date) -> int:
             cursor.execute(
                 f"INSERT INTO {node_day} (node_id, day, {_fact_list()}) "
                 f"SELECT tn.node_id, pd.day, "
-                + ", ".join(f"SUM(pd.{_q(n)})" for n in FACT_NAMES)
+                + _sums("pd.")
                 + f" FROM {_q(PersonDay._meta.db_table)} pd JOIN {_TEAM_NODES} tn "
                 f"ON tn.team_id = COALESCE(pd.team_id, 0) WHERE pd.day >= %s AND pd.day < %s "
                 f"GROUP BY tn.node_id, pd.day",
