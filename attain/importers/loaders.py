@@ -15,7 +15,7 @@ import difflib
 import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from contextlib import suppress
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -27,7 +27,13 @@ from django.db import connection, models
 from django.utils import timezone
 
 from attain.audit.services import Action, Actor, audit_bulk
-from attain.core.bulk import bulk_insert, next_id, reset_sequences
+from attain.core.bulk import (
+    bulk_insert,
+    deferred_indexes,
+    next_id,
+    reset_sequences,
+    table_rows_estimate,
+)
 from attain.core.frames import frame_insert
 from attain.core.money import quantize_money
 from attain.crm.models import (
@@ -1633,9 +1639,17 @@ def deal_last_activity_advance(latest: pl.DataFrame) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute(f"CREATE TEMPORARY TABLE {table} (id BIGINT PRIMARY KEY, latest {_stamp()})")
+    # Updating most deals rewrites every row with all its index entries: cheaper without the
+    # secondary indexes, rebuilt once afterwards.
+    most = latest.height >= BULK_DEAL_REFRESH and latest.height * 2 >= table_rows_estimate(
+        Deal._meta.db_table
+    )
     try:
         frame_insert(table, latest.select("id", "latest"))
-        with connection.cursor() as cursor:
+        with (
+            deferred_indexes([Deal._meta.db_table]) if most else nullcontext(),
+            connection.cursor() as cursor,
+        ):
             cursor.execute(
                 f"UPDATE {deal} SET last_activity_at = t.latest FROM {table} t "
                 f"WHERE {deal}.id = t.id AND ({deal}.last_activity_at IS NULL "
