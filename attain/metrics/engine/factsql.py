@@ -12,7 +12,7 @@ converter does (15 significant digits, quantized to cents), so these sums equal 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from decimal import Context, Decimal
 from typing import Any
@@ -47,9 +47,14 @@ def _count(value: Any) -> int:
 def facts_from_row(values: Sequence[Any], names: Sequence[str] = FACT_NAMES) -> Facts:
     """Python values for one row of fact sums, in `names` order; NULL sums are zero."""
     return {
-        name: _money(value) if name in MONEY_FACTS else _count(value)
-        for name, value in zip(names, values, strict=True)
+        name: convert(value)
+        for name, convert, value in zip(names, _converters(names), values, strict=True)
     }
+
+
+def _converters(names: Sequence[str]) -> list[Callable[[Any], Number]]:
+    """Each fact's SQL-to-Python conversion, in `names` order (looked up once per result)."""
+    return [_money if name in MONEY_FACTS else _count for name in names]
 
 
 def _day(value: date) -> Any:
@@ -206,9 +211,13 @@ def _grouped(
         cursor.execute(sql, [*join_params, *params])
         rows = cursor.fetchall()
     result: dict[Any, Facts] = {}
+    converters = _converters(names)
     for row in rows:
         group_key = row[0]
         if dates and isinstance(group_key, str):
             group_key = date.fromisoformat(group_key)
-        result[group_key] = facts_from_row(row[1:], names)
+        result[group_key] = {
+            name: convert(value)
+            for name, convert, value in zip(names, converters, row[1:], strict=True)
+        }
     return result
