@@ -48,7 +48,7 @@ from attain.crm.models import (
 )
 from attain.metrics.engine.context import MetricsContext
 from attain.metrics.engine.facts import FACT_NAMES, MONEY_FACTS
-from attain.metrics.engine.factsql import facts_sum_ranges
+from attain.metrics.engine.factsql import facts_sum_ranges, index_probe_plan
 from attain.metrics.engine.subjects import Span, Subject, attributed, subtree_spans
 from attain.metrics.models import NodeDay, PersonDay, Target
 from attain.org.models import Team
@@ -638,11 +638,13 @@ class Measures:
         # and scan every change instead of the period's range.
         entries: dict[int, set[int]] = defaultdict(set)
         furthest_of: dict[int, int] = {}
-        for deal_id, stage_id, reached_position in (
-            entered.order_by()
-            .annotate(furthest=Subquery(furthest))
-            .values_list("deal_id", "to_stage_id", "furthest")
-        ):
+        with index_probe_plan():
+            rows = list(
+                entered.order_by()
+                .annotate(furthest=Subquery(furthest))
+                .values_list("deal_id", "to_stage_id", "furthest")
+            )
+        for deal_id, stage_id, reached_position in rows:
             if stage_id in position:
                 entries[stage_id].add(deal_id)
                 furthest_of[deal_id] = reached_position or 0
