@@ -349,22 +349,22 @@ class Measures:
     def open_deals_queryset(self) -> QuerySet[Deal]:
         """Deals open at the as-of moment, attributed by the owner's team on that day."""
         at = self.as_of
+        open_now = Deal.objects.filter(status=DealStatus.OPEN, created_at__lt=at)
         if self.ctx.is_live(self.period):
-            deals = Deal.objects.filter(status=DealStatus.OPEN, created_at__lt=at)
-        else:
-            # Open then = open now, or closed at or after `at` (a deal is open exactly when it has
-            # no close time). The closed branch also names its status and the local close day it
-            # implies, so each branch is a range of an owner index instead of every deal the
-            # owners ever had.
-            closed_since = Q(
-                status__in=(DealStatus.WON, DealStatus.LOST),
-                closed_on__gte=local_date(at, self.ctx.tz),
-                closed_at__gte=at,
-            )
-            deals = Deal.objects.filter(created_at__lt=at).filter(
-                Q(status=DealStatus.OPEN) | closed_since
-            )
-        return self.attributed(deals, day=self.as_of_day)
+            return self.attributed(open_now, day=self.as_of_day)
+        # Open then = open now, or closed at or after `at` (a deal is open exactly when it has no
+        # close time). The closed branch also names its statuses and the local close day that
+        # implies, and each branch carries the owners, so each is a range of an owner index
+        # (SQLite too) instead of every deal the owners ever had.
+        closed_since = Deal.objects.filter(
+            status__in=(DealStatus.WON, DealStatus.LOST),
+            closed_on__gte=local_date(at, self.ctx.tz),
+            closed_at__gte=at,
+            created_at__lt=at,
+        )
+        return self.attributed(open_now, day=self.as_of_day) | self.attributed(
+            closed_since, day=self.as_of_day
+        )
 
     @cached_property
     def open_deals(self) -> list[OpenDeal]:
