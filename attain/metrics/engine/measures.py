@@ -95,6 +95,10 @@ def _zero_if_none(name: str, value: Number | None) -> Number:
 
 WonRow = tuple[date, date, int | None, Decimal]  # (close day, created day, account, amount)
 
+# A team up to this size reads its won-deal history once per request (a few thousand rows) and
+# derives every won-deal measure of every period from it; a larger one aggregates in SQL.
+SHARED_HISTORY_PEOPLE = 50
+
 
 def _won_values(deals: QuerySet[Deal]) -> list[WonRow]:
     return [
@@ -246,11 +250,12 @@ class Measures:
     def won_history(self) -> list[WonRow] | None:
         """Every won deal of the subject closed before `shared_until`, read once per request.
 
-        None when the request shares nothing, or for the company (its whole history is too many
-        rows; SQL aggregates are cheaper there). Attribution is by the owner's team on each
-        deal's close day, so any close-day range of these rows is that range's attribution.
+        None when the request shares nothing, or for the company or a team of more than
+        SHARED_HISTORY_PEOPLE people (their whole history is too many rows; SQL aggregates are
+        cheaper there). Attribution is by the owner's team on each deal's close day, so any
+        close-day range of these rows is that range's attribution.
         """
-        if self.shared_until is None or self.subject.kind == "company":
+        if self.shared_until is None or not self._small_subject():
             return None
         key = ("won_history", self.subject.spec, self.shared_until)
         if key not in self.ctx.cache:
@@ -260,6 +265,13 @@ class Measures:
             )
         rows: list[WonRow] = self.ctx.cache[key]
         return rows
+
+    def _small_subject(self) -> bool:
+        """A person, or a team of at most SHARED_HISTORY_PEOPLE people (not the company)."""
+        if self.subject.kind == "company":
+            return False
+        spans = self.spans
+        return spans is None or len({p for p, _, _ in spans}) <= SHARED_HISTORY_PEOPLE
 
     def _won_between(self, start: date, end: date) -> list[WonRow] | None:
         history = self.won_history()
@@ -287,7 +299,9 @@ class Measures:
     @cached_property
     def customers_won(self) -> tuple[Decimal, int]:
         """Revenue of won deals that have an account, and how many distinct accounts."""
-        if self.shared_until is not None:
+        # From the rows when they are (or will be) in hand; the company's are too many to read
+        # only for this.
+        if "won_rows" in self.__dict__ or self.won_history() is not None:
             return _revenue_and_accounts(self.won_rows)
         row = (
             self.won_deals()
@@ -424,7 +438,9 @@ class Measures:
         period (a handful of rows), so the weighting stays exact Decimal arithmetic. For a past
         snapshot the weighted value is not in here: it needs each deal's stage at that time.
         """
-        if self.open_rows_shared:  # several KPIs: the rows serve weighted value and age too
+        # Several KPIs of a person or team: the rows serve weighted value and age too (the
+        # company's or a region's open deals are thousands, summed in SQL instead).
+        if self.open_rows_shared and self._small_subject():
             return OpenTotals.of(
                 (
                     d.amount,
