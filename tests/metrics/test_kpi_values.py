@@ -8,6 +8,7 @@ import pytest
 
 from attain.core.periods import Period
 from attain.metrics.definitions.catalog import CATALOG
+from attain.metrics.engine import measures
 from attain.metrics.engine.context import MetricsContext
 from attain.metrics.engine.subjects import Subject
 from attain.metrics.selectors import kpi_value, kpi_values
@@ -203,12 +204,18 @@ def _subjects(history: History) -> list[Subject]:
     ]
 
 
+@pytest.mark.parametrize("shared_up_to", [50, 0])  # 0: every team too big to share raw reads
 @pytest.mark.parametrize("month", [5, 6])
 def test_all_kpis_at_once_with_comparisons_equal_each_kpi_and_period_alone(
-    month: int, history: History, ctx: MetricsContext
+    month: int,
+    shared_up_to: int,
+    history: History,
+    ctx: MetricsContext,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """One request for every KPI and three periods shares its raw reads (won deals, open deals);
     each figure must equal the same KPI asked alone for that one period."""
+    monkeypatch.setattr(measures, "SHARED_HISTORY_PEOPLE", shared_up_to)
     period = ctx.calendar.month(2026, month)
     previous = ctx.calendar.previous(period)
     last_year = ctx.calendar.same_period_last_year(period)
