@@ -514,8 +514,11 @@ class Measures:
         # the stage index instead of the owner/status index.
         cutoff = Case(
             *(
-                When(stage_id=stage_id, then=Value(self.ctx.now - timedelta(days=days)))
-                for stage_id, days in Stage.objects.values_list("id", "stall_after_days")
+                When(
+                    stage_id=stage.id,
+                    then=Value(self.ctx.now - timedelta(days=stage.stall_after_days)),
+                )
+                for stage in self.stages().values()
             ),
             default=Value(None),
             output_field=DateTimeField(),
@@ -610,6 +613,7 @@ class Measures:
                     "default_probability",
                     "forecast_category",
                     "pipeline__is_default",
+                    "stall_after_days",
                 )
             }
         stages: dict[int, StageInfo] = self.ctx.cache["stages"]
@@ -685,6 +689,7 @@ class StageInfo:
     default_probability: int
     forecast_category: str
     in_default_pipeline: bool
+    stall_after_days: int
 
 
 @dataclass(frozen=True)
