@@ -270,7 +270,14 @@ class Deal(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["owner", "status"], name="deal_owner_status"),
+            # A rep's deals by status and close day: closed-deal measures of a team (won deals of
+            # a period, customers, cycle days) are one short range per owner, and on PostgreSQL
+            # index-only (what they read is included).
+            models.Index(
+                fields=["owner", "status", "closed_on"],
+                name="deal_owner_status_closed",
+                include=["created_on", "account", "amount_base"],
+            ),
             models.Index(fields=["owner", "created_on"], name="deal_owner_created_on"),
             # Closed-deal KPIs (win rate, revenue, cycle) scan by close date; partial and covering
             # so the planner does not pick the owner FK index and filter afterwards.

@@ -186,6 +186,8 @@ def kpi_values(
         [m for m in (measures, previous, last_year) if m is not None],
         facts=any(kpi.facts for kpi in kpis),
         target_keys=_target_keys(kpis),
+        shared=comparisons or len(kpis) > 1,
+        many_kpis=len(kpis) > 1,
     )
     results = []
     for kpi in kpis:
@@ -365,21 +367,27 @@ def kpi_leaderboards(
             team_path=team.path if team is not None else None,
         )
     zero = {name: _zero_facts()[name] for name in names}
-    boards = dict(cached)
-    for kpi in todo:
-        values: dict[int, Decimal | None] = {}
-        for person in people:
-            subject = Subject(
+    subjects = [
+        (
+            person.pk,
+            Subject(
                 kind="person",
                 label=person.full_name,
                 spec=f"person:{person.email}",
                 person_id=person.pk,
-            )
+            ),
+        )
+        for person in people
+    ]
+    boards = dict(cached)
+    for kpi in todo:
+        values: dict[int, Decimal | None] = {}
+        for pk, subject in subjects:
             if kpi.from_rollups_only:
-                facts = summed.get(person.pk, zero)
-                values[person.pk] = _evaluate(kpi, Measures(subject, period, ctx, facts=facts))
+                facts = summed.get(pk, zero)
+                values[pk] = _evaluate(kpi, Measures(subject, period, ctx, facts=facts))
             else:
-                values[person.pk] = _evaluate(kpi, Measures(subject, period, ctx))
+                values[pk] = _evaluate(kpi, Measures(subject, period, ctx))
         boards[kpi.key] = _ranked_rows(kpi, people, values)
         ctx.cache[("leaderboard", kpi.key, scope)] = boards[kpi.key]
     return {kpi.key: boards[kpi.key] for kpi in kpis}

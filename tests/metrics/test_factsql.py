@@ -6,10 +6,16 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection, transaction
 
 from attain.metrics.engine.context import MetricsContext
 from attain.metrics.engine.facts import FACT_NAMES, MONEY_FACTS
-from attain.metrics.engine.factsql import facts_by_group, facts_sum_ranges, month_split
+from attain.metrics.engine.factsql import (
+    facts_by_group,
+    facts_sum_ranges,
+    index_probe_plan,
+    month_split,
+)
 from attain.metrics.engine.measures import fact_queryset, fact_source, sum_facts
 from attain.metrics.engine.subjects import Subject
 from attain.metrics.models import PersonDay
@@ -150,3 +156,27 @@ def test_bad_arguments_are_refused() -> None:
             group="day",
             names=["nope"],
         )
+
+
+def _planner_settings() -> tuple[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('max_parallel_workers_per_gather'), "
+            "current_setting('random_page_cost')"
+        )
+        row = cursor.fetchone()
+    assert row is not None
+    return row[0], row[1]
+
+
+@pytest.mark.django_db
+def test_the_index_probe_plan_applies_inside_and_is_restored_after() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("planner settings exist on PostgreSQL only")
+    with transaction.atomic():  # the caller's transaction outlives the block
+        before = _planner_settings()
+        with index_probe_plan():
+            inside = _planner_settings()
+        after = _planner_settings()
+    assert inside == ("0", "1.1")
+    assert after == before != inside

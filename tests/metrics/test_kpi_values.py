@@ -8,9 +8,10 @@ import pytest
 
 from attain.core.periods import Period
 from attain.metrics.definitions.catalog import CATALOG
+from attain.metrics.engine import measures
 from attain.metrics.engine.context import MetricsContext
 from attain.metrics.engine.subjects import Subject
-from attain.metrics.selectors import kpi_value
+from attain.metrics.selectors import kpi_value, kpi_values
 from tests.metrics.conftest import History
 
 D = Decimal
@@ -190,3 +191,44 @@ def test_breakdowns_give_each_funnel_step_and_stage(
         ("Proposal", 1, D("0")),
         ("Negotiation", 0, None),
     ]
+
+
+def _subjects(history: History) -> list[Subject]:
+    return [
+        Subject.company(),
+        Subject.for_person(history.alice),
+        Subject.for_person(history.bob),
+        Subject.for_team(history.north),
+        Subject.for_team(history.south),
+        Subject.for_team(history.region),
+    ]
+
+
+@pytest.mark.parametrize("shared_up_to", [50, 0])  # 0: every team too big to share raw reads
+@pytest.mark.parametrize("month", [5, 6])
+def test_all_kpis_at_once_with_comparisons_equal_each_kpi_and_period_alone(
+    month: int,
+    shared_up_to: int,
+    history: History,
+    ctx: MetricsContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One request for every KPI and three periods shares its raw reads (won deals, open deals);
+    each figure must equal the same KPI asked alone for that one period."""
+    monkeypatch.setattr(measures, "SHARED_HISTORY_PEOPLE", shared_up_to)
+    period = ctx.calendar.month(2026, month)
+    previous = ctx.calendar.previous(period)
+    last_year = ctx.calendar.same_period_last_year(period)
+    keys = [kpi.key for kpi in CATALOG]
+    for subject in _subjects(history):
+        together = kpi_values(keys=keys, subject=subject, period=period, ctx=ctx)
+        for result in together:
+            alone = (
+                value(result.kpi.key, subject, period, ctx),
+                value(result.kpi.key, subject, previous, ctx),
+                value(result.kpi.key, subject, last_year, ctx),
+            )
+            assert (result.value, result.previous, result.last_year) == alone, (
+                subject.spec,
+                result.kpi.key,
+            )

@@ -185,15 +185,15 @@ def _stage_conversion(m: Measures) -> Decimal | None:
 
 
 def _age_steps(m: Measures) -> list[StepValue]:
-    from attain.crm.models import Stage
-
-    names = dict(Stage.objects.values_list("id", "name"))
-    order = dict(Stage.objects.values_list("id", "position"))
+    stages = m.stages()
     rows = []
-    for stage_id, ages in sorted(m.deal_age_by_stage.items(), key=lambda kv: order.get(kv[0], 0)):
+    for stage_id, ages in sorted(
+        m.deal_age_by_stage.items(),
+        key=lambda kv: stages[kv[0]].position if kv[0] in stages else 0,
+    ):
         rows.append(
             StepValue(
-                names.get(stage_id, str(stage_id)),
+                stages[stage_id].name if stage_id in stages else str(stage_id),
                 (Decimal(sum(ages)) / len(ages)).quantize(QUANTUM[Unit.DAYS], ROUND_HALF_UP),
                 len(ages),
             )

@@ -24,6 +24,8 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    IntegerField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -46,7 +48,7 @@ from attain.crm.models import (
 )
 from attain.metrics.engine.context import MetricsContext
 from attain.metrics.engine.facts import FACT_NAMES, MONEY_FACTS
-from attain.metrics.engine.factsql import facts_sum_ranges
+from attain.metrics.engine.factsql import facts_sum_ranges, index_probe_plan
 from attain.metrics.engine.subjects import Span, Subject, attributed, subtree_spans
 from attain.metrics.models import NodeDay, PersonDay, Target
 from attain.org.models import Team
@@ -89,6 +91,33 @@ def _zero_if_none(name: str, value: Number | None) -> Number:
     if value is None:
         return Decimal("0.00") if name in MONEY_FACTS else 0
     return value
+
+
+WonRow = tuple[date, date, int | None, Decimal]  # (close day, created day, account, amount)
+
+# A team up to this size reads its won-deal history once per request (a few thousand rows) and
+# derives every won-deal measure of every period from it; a larger one aggregates in SQL.
+SHARED_HISTORY_PEOPLE = 50
+
+
+def _won_values(deals: QuerySet[Deal]) -> list[WonRow]:
+    return [
+        (closed_on, created_on, account_id, amount)
+        for closed_on, created_on, account_id, amount in deals.order_by().values_list(
+            "closed_on", "created_on", "account_id", "amount_base"
+        )
+        if closed_on is not None  # won deals always have one; narrows the type
+    ]
+
+
+def _revenue_and_accounts(rows: Iterable[WonRow]) -> tuple[Decimal, int]:
+    """Revenue of the won deals that have an account, and how many distinct accounts."""
+    revenue, accounts = Decimal("0.00"), set()
+    for _, _, account, amount in rows:
+        if account is not None:
+            revenue += amount
+            accounts.add(account)
+    return revenue, len(accounts)
 
 
 @dataclass
@@ -143,6 +172,11 @@ class Measures:
         self.ctx = ctx
         self._facts = facts
         self._targets: dict[str, Decimal | None] = {}
+        # Set by `measures_preload` when one request asks for several periods or KPIs of this
+        # subject: the won-deal measures then share one read of the won deals (up to this day);
+        # with several KPIs, open-pipeline totals come from the open deals' rows too.
+        self.shared_until: date | None = None
+        self.open_rows_shared = False
 
     # ------------------------------------------------------------------ facts and calendar
 
@@ -213,15 +247,49 @@ class Measures:
     def period_span(self) -> tuple[date, date]:
         return self.period.start, self.period.end
 
+    def won_history(self) -> list[WonRow] | None:
+        """Every won deal of the subject closed before `shared_until`, read once per request.
+
+        None when the request shares nothing, or for the company or a team of more than
+        SHARED_HISTORY_PEOPLE people (their whole history is too many rows; SQL aggregates are
+        cheaper there). Attribution is by the owner's team on each deal's close day, so any
+        close-day range of these rows is that range's attribution.
+        """
+        if self.shared_until is None or not self._small_subject():
+            return None
+        key = ("won_history", self.subject.spec, self.shared_until)
+        if key not in self.ctx.cache:
+            deals = Deal.objects.filter(status=DealStatus.WON, closed_on__lt=self.shared_until)
+            self.ctx.cache[key] = _won_values(
+                self.attributed(deals, day="closed_on", within=(date.min, self.shared_until))
+            )
+        rows: list[WonRow] = self.ctx.cache[key]
+        return rows
+
+    def _small_subject(self) -> bool:
+        """A person, or a team of at most SHARED_HISTORY_PEOPLE people (not the company)."""
+        if self.subject.kind == "company":
+            return False
+        spans = self.spans
+        return spans is None or len({p for p, _, _ in spans}) <= SHARED_HISTORY_PEOPLE
+
+    def _won_between(self, start: date, end: date) -> list[WonRow] | None:
+        history = self.won_history()
+        if history is None:
+            return None
+        return [row for row in history if start <= row[0] < end]
+
+    @cached_property
+    def won_rows(self) -> list[WonRow]:
+        """(close day, created day, account id, base amount) of the period's won deals."""
+        rows = self._won_between(self.period.start, self.period.end)
+        if rows is not None:
+            return rows
+        return _won_values(self.won_deals())
+
     @cached_property
     def won_cycle_days(self) -> list[int]:
-        return [
-            (closed_on - created_on).days
-            for closed_on, created_on in self.won_deals()
-            .order_by()
-            .values_list("closed_on", "created_on")
-            if closed_on is not None
-        ]
+        return [(closed_on - created_on).days for closed_on, created_on, _, _ in self.won_rows]
 
     @cached_property
     def median_cycle_days(self) -> Decimal | None:
@@ -231,6 +299,10 @@ class Measures:
     @cached_property
     def customers_won(self) -> tuple[Decimal, int]:
         """Revenue of won deals that have an account, and how many distinct accounts."""
+        # From the rows when they are (or will be) in hand; the company's are too many to read
+        # only for this.
+        if "won_rows" in self.__dict__ or self.won_history() is not None:
+            return _revenue_and_accounts(self.won_rows)
         row = (
             self.won_deals()
             .filter(account__isnull=False)
@@ -256,6 +328,9 @@ class Measures:
     @cached_property
     def lifetime_customers(self) -> tuple[Decimal, int]:
         """All revenue the subject ever won up to the period end, and from how many accounts."""
+        rows = self._won_between(date.min, self.period.end)
+        if rows is not None:
+            return _revenue_and_accounts(rows)
         deals = Deal.objects.filter(
             status=DealStatus.WON, closed_on__lt=self.period.end, account__isnull=False
         )
@@ -267,13 +342,17 @@ class Measures:
     @cached_property
     def trailing_year_purchases(self) -> tuple[int, int]:
         """Won deals and distinct customer accounts in the 365 days before the period end."""
+        span = (self.period.end - timedelta(days=365), self.period.end)
+        rows = self._won_between(*span)
+        if rows is not None:
+            accounts = [account for _, _, account, _ in rows if account is not None]
+            return len(accounts), len(set(accounts))
         deals = Deal.objects.filter(
             status=DealStatus.WON,
-            closed_on__gte=self.period.end - timedelta(days=365),
-            closed_on__lt=self.period.end,
+            closed_on__gte=span[0],
+            closed_on__lt=span[1],
             account__isnull=False,
         )
-        span = (self.period.end - timedelta(days=365), self.period.end)
         row = self.attributed(deals, day="closed_on", within=span).aggregate(
             deals=Count("id"), accounts=Count("account_id", distinct=True)
         )
@@ -284,17 +363,27 @@ class Measures:
     def open_deals_queryset(self) -> QuerySet[Deal]:
         """Deals open at the as-of moment, attributed by the owner's team on that day."""
         at = self.as_of
+        open_now = Deal.objects.filter(status=DealStatus.OPEN, created_at__lt=at)
         if self.ctx.is_live(self.period):
-            deals = Deal.objects.filter(status=DealStatus.OPEN, created_at__lt=at)
-        else:
-            deals = Deal.objects.filter(created_at__lt=at).filter(
-                Q(closed_at__isnull=True) | Q(closed_at__gte=at)
-            )
-        return self.attributed(deals, day=self.as_of_day)
+            return self.attributed(open_now, day=self.as_of_day)
+        # Open then = open now, or closed at or after `at` (a deal is open exactly when it has no
+        # close time). The closed branch also names its statuses and the local close day that
+        # implies, and each branch carries the owners, so each is a range of an owner index
+        # (SQLite too) instead of every deal the owners ever had.
+        closed_since = Deal.objects.filter(
+            status__in=(DealStatus.WON, DealStatus.LOST),
+            closed_on__gte=local_date(at, self.ctx.tz),
+            closed_at__gte=at,
+            created_at__lt=at,
+        )
+        return self.attributed(open_now, day=self.as_of_day) | self.attributed(
+            closed_since, day=self.as_of_day
+        )
 
     @cached_property
     def open_deals(self) -> list[OpenDeal]:
         deals = self.open_deals_queryset()
+        rows: Iterable[tuple[Any, ...]]
         if self.ctx.is_live(self.period):
             rows = deals.order_by().values_list(
                 "id",
@@ -306,28 +395,29 @@ class Measures:
                 "expected_close_date",
             )
         else:
+            # The stage each deal was in then; its default probability comes from the stages
+            # read once per request, not from a second correlated subquery per deal.
             stage_then = (
                 DealStageChange.objects.filter(deal_id=OuterRef("id"), changed_at__lt=self.as_of)
                 .order_by("-changed_at", "-id")
                 .values("to_stage_id")[:1]
             )
-            prob_then = Stage.objects.filter(id=OuterRef("stage_then")).values(
-                "default_probability"
-            )[:1]
-            rows = (
-                deals.order_by()
-                .annotate(stage_then=Subquery(stage_then))
-                .annotate(prob_then=Subquery(prob_then))
-                .values_list(
-                    "id",
-                    "amount_base",
-                    "probability",
-                    "stage_then",
-                    "prob_then",
-                    "created_on",
-                    "expected_close_date",
+            defaults = {s.id: s.default_probability for s in self.stages().values()}
+            rows = [
+                (pk, amount, override, stage_id, defaults.get(stage_id), created_on, close_date)
+                for pk, amount, override, stage_id, created_on, close_date in (
+                    deals.order_by()
+                    .annotate(stage_then=Subquery(stage_then))
+                    .values_list(
+                        "id",
+                        "amount_base",
+                        "probability",
+                        "stage_then",
+                        "created_on",
+                        "expected_close_date",
+                    )
                 )
-            )
+            ]
         return [
             OpenDeal(
                 id=pk,
@@ -348,6 +438,18 @@ class Measures:
         period (a handful of rows), so the weighting stays exact Decimal arithmetic. For a past
         snapshot the weighted value is not in here: it needs each deal's stage at that time.
         """
+        # Several KPIs of a person or team: the rows serve weighted value and age too (the
+        # company's or a region's open deals are thousands, summed in SQL instead).
+        if self.open_rows_shared and self._small_subject():
+            return OpenTotals.of(
+                (
+                    d.amount,
+                    d.probability,
+                    d.expected_close_date is not None
+                    and self.period.start <= d.expected_close_date < self.period.end,
+                )
+                for d in self.open_deals
+            )
         due = Case(
             When(
                 expected_close_date__gte=self.period.start,
@@ -412,8 +514,11 @@ class Measures:
         # the stage index instead of the owner/status index.
         cutoff = Case(
             *(
-                When(stage_id=stage_id, then=Value(self.ctx.now - timedelta(days=days)))
-                for stage_id, days in Stage.objects.values_list("id", "stall_after_days")
+                When(
+                    stage_id=stage.id,
+                    then=Value(self.ctx.now - timedelta(days=stage.stall_after_days)),
+                )
+                for stage in self.stages().values()
             ),
             default=Value(None),
             output_field=DateTimeField(),
@@ -496,17 +601,53 @@ class Measures:
 
     # ------------------------------------------------------------------ stage history (raw)
 
+    def stages(self) -> dict[int, StageInfo]:
+        """Every stage by id (a handful), read once per request."""
+        if "stages" not in self.ctx.cache:
+            self.ctx.cache["stages"] = {
+                row[0]: StageInfo(*row)
+                for row in Stage.objects.order_by("pipeline__name", "position").values_list(
+                    "id",
+                    "name",
+                    "position",
+                    "default_probability",
+                    "forecast_category",
+                    "pipeline__is_default",
+                    "stall_after_days",
+                )
+            }
+        stages: dict[int, StageInfo] = self.ctx.cache["stages"]
+        return stages
+
+    def default_stages(self) -> list[StageInfo]:
+        """The default pipeline's stages in order."""
+        return sorted(
+            (s for s in self.stages().values() if s.in_default_pipeline), key=lambda s: s.position
+        )
+
     @cached_property
     def stage_steps(self) -> list[StageStep]:
         """For each open stage: deals that entered it in the period, and how many moved on."""
-        stages = list(
-            Stage.objects.filter(pipeline__is_default=True)
-            .order_by("position")
-            .values("id", "name", "position", "forecast_category")
-        )
+        stages = self.default_stages()
         if not stages:
             return []
-        position = {s["id"]: s["position"] for s in stages}
+        position = {s.id: s.position for s in stages}
+        lost = {s.id for s in stages if s.forecast_category == ForecastCategory.CLOSED_LOST}
+        # The furthest open or won stage each entering deal reached before the as-of moment, as a
+        # correlated MAX over the deal's own changes (the (deal, changed_at) index), in the same
+        # statement: one round trip, and no list of a thousand deal ids to send back.
+        reached = Case(
+            *(When(to_stage_id=s, then=Value(p)) for s, p in position.items() if s not in lost),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+        furthest = (
+            DealStageChange.objects.filter(deal_id=OuterRef("deal_id"), changed_at__lt=self.as_of)
+            .order_by()
+            .values("deal_id")
+            .annotate(m=Max(reached))
+            .values("m")
+        )
         entered = DealStageChange.objects.filter(
             changed_at__gte=self.period.start_at(self.ctx.tz),
             changed_at__lt=self.period.end_at(self.ctx.tz),
@@ -515,34 +656,40 @@ class Measures:
         entered = self.attributed(entered, owner="deal__owner", day=self.as_of_day)
         # Stages are filtered here, not in SQL: a stage-id list makes SQLite pick the stage index
         # and scan every change instead of the period's range.
-        entries = [
-            (deal_id, stage_id)
-            for deal_id, stage_id in entered.order_by().values_list("deal_id", "to_stage_id")
-            if stage_id in position
-        ]
-        # The furthest open or won stage each entering deal reached before the as-of moment. A
-        # literal id list beats a subquery here: the entries are already in hand (measured).
-        lost = {s["id"] for s in stages if s["forecast_category"] == ForecastCategory.CLOSED_LOST}
-        deal_ids = {deal_id for deal_id, _ in entries}
-        furthest: dict[int, int] = defaultdict(int)
-        for deal_id, stage_id in (
-            DealStageChange.objects.filter(deal_id__in=deal_ids, changed_at__lt=self.as_of)
-            .order_by()
-            .values_list("deal_id", "to_stage_id")
-        ):
-            if stage_id in position and stage_id not in lost:
-                furthest[deal_id] = max(furthest[deal_id], position[stage_id])
+        entries: dict[int, set[int]] = defaultdict(set)
+        furthest_of: dict[int, int] = {}
+        with index_probe_plan():
+            rows = list(
+                entered.order_by()
+                .annotate(furthest=Subquery(furthest))
+                .values_list("deal_id", "to_stage_id", "furthest")
+            )
+        for deal_id, stage_id, reached_position in rows:
+            if stage_id in position:
+                entries[stage_id].add(deal_id)
+                furthest_of[deal_id] = reached_position or 0
         steps: list[StageStep] = []
         for stage in stages:
-            if stage["forecast_category"] in (
+            if stage.forecast_category in (
                 ForecastCategory.CLOSED_WON,
                 ForecastCategory.CLOSED_LOST,
             ):
                 continue
-            deals = {d for d, s in entries if s == stage["id"]}
-            advanced = sum(1 for d in deals if furthest.get(d, 0) > stage["position"])
-            steps.append(StageStep(stage["name"], len(deals), advanced))
+            deals = entries.get(stage.id, set())
+            advanced = sum(1 for d in deals if furthest_of[d] > stage.position)
+            steps.append(StageStep(stage.name, len(deals), advanced))
         return steps
+
+
+@dataclass(frozen=True)
+class StageInfo:
+    id: int
+    name: str
+    position: int
+    default_probability: int
+    forecast_category: str
+    in_default_pipeline: bool
+    stall_after_days: int
 
 
 @dataclass(frozen=True)
@@ -600,18 +747,29 @@ def target_for(kpi_key: str, subject: Subject, period: Period) -> Decimal | None
 
 
 def measures_preload(
-    measures: list[Measures], *, facts: bool = True, target_keys: Iterable[str] = ()
+    measures: list[Measures],
+    *,
+    facts: bool = True,
+    target_keys: Iterable[str] = (),
+    shared: bool = False,
+    many_kpis: bool = False,
 ) -> None:
     """Fill the facts and targets of several periods of ONE subject with one query each.
 
     A dashboard tile asks for a period, the one before and the same one last year; three reads of
-    the same rollup rows become one conditional aggregate, and every target one read.
+    the same rollup rows become one conditional aggregate, and every target one read. `shared`
+    lets their won-deal measures share one read of the won deals, `many_kpis` the open-pipeline
+    totals be derived from the open deals' rows (see `Measures.shared_until`).
     """
     if not measures:
         return
     subject = measures[0].subject
     start = min(m.period.start for m in measures)
     end = max(m.period.end for m in measures)
+    if shared:
+        for m in measures:
+            m.shared_until = end
+            m.open_rows_shared = many_kpis
     if facts:
         kind, source_id = fact_source(subject, measures[0].ctx)
         ranges = [(m.period.start, m.period.end) for m in measures]
