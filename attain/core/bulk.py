@@ -207,8 +207,9 @@ def deferred_indexes(
     index on text ids costs three times the rest of the insert; only callers that rule out
     duplicates themselves ask for it (an import of a source's first rows checks the ids within
     its file). Inside the caller's transaction: on failure the rollback restores everything;
-    the tables are locked against other writers until commit. Runs ANALYZE afterwards on
-    PostgreSQL so the planner sees the new rows.
+    until commit the tables are locked against other writers, and on PostgreSQL (DROP INDEX takes
+    an exclusive lock) against readers too, so a page that reads them waits for the load. Runs
+    ANALYZE afterwards on PostgreSQL so the planner sees the new rows.
     """
     connection = _connection(using)
     quote = connection.ops.quote_name
