@@ -266,13 +266,14 @@ def deferred_indexes(
 
 def table_rows_estimate(table: str, *, using: str = "default") -> int:
     """Roughly how many rows a table holds, without counting them: PostgreSQL's statistics
-    (at least the live rows the planner knows of), SQLite's highest id."""
+    (the planner's count or the live rows the statistics collector saw committed, whichever is
+    larger), SQLite's highest id."""
     connection = connections[using]
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                "SELECT GREATEST(c.reltuples, 0)::bigint + COALESCE(s.n_tup_ins, 0) "
+                "SELECT GREATEST(c.reltuples, COALESCE(s.n_live_tup, 0), 0)::bigint "
                 "FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
                 "WHERE c.oid = to_regclass(%s)",
                 [quote(table)],

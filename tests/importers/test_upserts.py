@@ -232,6 +232,7 @@ def test_a_big_file_loads_with_deferred_indexes_and_keeps_them(reps, write_csv, 
     before = indexes()
     monkeypatch.setattr(services, "BIG_FILE_BYTES", 0)
     monkeypatch.setattr(services, "BYTES_PER_ROW", 1)
+    monkeypatch.setattr(services, "table_rows_estimate", lambda table: 0)
     monkeypatch.setattr(services, "deferred_indexes", spy)
     path = write_csv("hs.csv", HUBSPOT_DEALS)
     result = import_run(actor=None, kind="deals", path=path)
@@ -244,6 +245,21 @@ def test_a_big_file_loads_with_deferred_indexes_and_keeps_them(reps, write_csv, 
     assert (again.created, again.unchanged) == (1, 4) and again.committed
     assert [unique for _, unique in deferred] == [True, False]
     assert indexes() == before
+
+
+def test_a_big_file_into_a_much_bigger_table_keeps_its_indexes(monkeypatch):
+    from attain.importers import services
+    from attain.importers.loaders import ActivityLoader
+
+    loader = ActivityLoader.__new__(ActivityLoader)
+    monkeypatch.setattr(services, "BIG_FILE_BYTES", 1000)
+    monkeypatch.setattr(services, "table_rows_estimate", lambda table: 5_000_000)
+    # 50 MB ≈ 500,000 rows: the table holds ten times that, so rebuilding would cost more.
+    assert services._defer(loader, 50_000_000) == (False, False)
+    assert services._defer(loader, 500) == (False, False)  # a small file never defers
+    monkeypatch.setattr(services, "table_rows_estimate", lambda table: 1_000_000)
+    monkeypatch.setattr(loader, "source_has_rows", lambda model: True, raising=False)
+    assert services._defer(loader, 50_000_000) == (True, False)  # stored ids of this source
 
 
 def test_a_generic_file_with_attain_ids_updates_native_records(reps, pipeline, write_csv):
