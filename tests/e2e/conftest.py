@@ -2,7 +2,7 @@
 
 Every test gets a `screen` (laptop 1366x900, then phone 390x844) whose requests to any other host
 are blocked and recorded, whose console errors are collected, and which is photographed into
-test-artifacts/screenshots/ when the test fails.
+test-artifacts/screenshots/<database>/ when the test fails.
 """
 
 from __future__ import annotations
@@ -27,7 +27,13 @@ LAUNCH_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+# One folder per database: tools/run_tests.py runs the two halves of the suite side by side.
+SCREENSHOTS = (
+    Path(__file__).resolve().parents[2]
+    / "test-artifacts"
+    / "screenshots"
+    / os.environ.get("ATTAIN_TEST_BACKEND", "sqlite")
+)
 SCREENS = {
     "laptop": {"viewport": {"width": 1366, "height": 900}},
     "phone": {
@@ -79,7 +85,7 @@ class Screen:
         self.page.goto(f"{self.base_url}{path}")
 
     def shot(self, what: str) -> Path:
-        """Save a full-page screenshot as test-artifacts/screenshots/<what>-<screen>.png."""
+        """Save a full-page screenshot as test-artifacts/screenshots/<db>/<what>-<screen>.png."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{what}-{self.name}.png"
         # Every chart on the page must have drawn (Plotly's SVG) before the picture is taken: a
