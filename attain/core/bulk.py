@@ -28,6 +28,7 @@ __all__ = [
     "next_id",
     "reset_sequences",
     "table_rows_estimate",
+    "temporary_table",
 ]
 
 
@@ -282,3 +283,18 @@ def table_rows_estimate(table: str, *, using: str = "default") -> int:
             cursor.execute(f"SELECT MAX(rowid) FROM {quote(table)}")
         row = cursor.fetchone()
     return int(row[0] or 0) if row else 0
+
+
+@contextmanager
+def temporary_table(name: str, columns: str, *, using: str = "default") -> Iterator[str]:
+    """A temporary table (`columns` as SQL) for a set-based statement; dropped on exit, error or
+    not, and also first, in case an earlier statement of the transaction left one behind."""
+    connection = _connection(using)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {name}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {name} ({columns})")
+    try:
+        yield name
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {name}")

@@ -33,6 +33,7 @@ from attain.core.bulk import (
     next_id,
     reset_sequences,
     table_rows_estimate,
+    temporary_table,
 )
 from attain.core.frames import frame_insert
 from attain.core.money import quantize_money
@@ -300,15 +301,16 @@ class Loader:
             found.update(self.native(model, ids, fields))
         if not ids or not self.source_has_rows(model):
             return found
+        quote = connection.ops.quote_name
+        by_attname = {f.attname: f.column for f in model._meta.concrete_fields}
+        columns = ", ".join(quote(str(by_attname[n])) for n in ["external_id", *fields])
+        table = quote(model._meta.db_table)
         if connection.vendor == "postgresql":
             # One `= ANY(array)` query per batch: PostgreSQL answers a big id list with one scan,
             # where chunks of IN lists would each scan the table again.
-            quote = connection.ops.quote_name
-            by_attname = {f.attname: f.column for f in model._meta.concrete_fields}
-            columns = ", ".join(quote(str(by_attname[n])) for n in ["external_id", *fields])
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"SELECT {columns} FROM {quote(model._meta.db_table)} "
+                    f"SELECT {columns} FROM {table} "
                     "WHERE source_system = %s AND external_id = ANY(%s) AND NOT (external_id = '')",
                     [self.ctx.source_key, ids],
                 )
@@ -330,10 +332,6 @@ class Loader:
             return found
         # Plain columns only (ids, text): raw IN lists, since the ORM prepares each of 5,000
         # parameters in Python; `NOT (external_id = '')` again matches the unique index.
-        quote = connection.ops.quote_name
-        by_attname = {f.attname: f.column for f in model._meta.concrete_fields}
-        columns = ", ".join(quote(str(by_attname[n])) for n in ["external_id", *fields])
-        table = quote(model._meta.db_table)
         with connection.cursor() as cursor:
             for start in range(0, len(ids), LOOKUP_CHUNK):
                 chunk = ids[start : start + LOOKUP_CHUNK]
@@ -1635,16 +1633,13 @@ def deal_last_activity_advance(latest: pl.DataFrame) -> None:
         return
     quote = connection.ops.quote_name
     deal = quote(Deal._meta.db_table)
-    table = "attain_import_deal_latest"
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {table}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {table} (id BIGINT PRIMARY KEY, latest {_stamp()})")
     # Updating most deals rewrites every row with all its index entries: cheaper without the
     # secondary indexes, rebuilt once afterwards.
     most = latest.height >= BULK_DEAL_REFRESH and latest.height * 2 >= table_rows_estimate(
         Deal._meta.db_table
     )
-    try:
+    columns = f"id BIGINT PRIMARY KEY, latest {_stamp()}"
+    with temporary_table("attain_import_deal_latest", columns) as table:
         frame_insert(table, latest.select("id", "latest"))
         with (
             deferred_indexes([Deal._meta.db_table]) if most else nullcontext(),
@@ -1655,9 +1650,6 @@ def deal_last_activity_advance(latest: pl.DataFrame) -> None:
                 f"WHERE {deal}.id = t.id AND ({deal}.last_activity_at IS NULL "
                 f"OR {deal}.last_activity_at < t.latest)"
             )
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _stamp() -> str:
@@ -1685,11 +1677,8 @@ def deal_last_activity_refresh(ids: list[int]) -> None:
                     chunk,
                 )
             return
-        differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
-        touched = "attain_import_touched_deals"
-        cursor.execute(f"DROP TABLE IF EXISTS {touched}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {touched} (id BIGINT PRIMARY KEY)")
-    try:
+    differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    with temporary_table("attain_import_touched_deals", "id BIGINT PRIMARY KEY") as touched:
         frame_insert(touched, pl.DataFrame({"id": ids}, schema={"id": pl.Int64}))
         with connection.cursor() as cursor:
             cursor.execute(
@@ -1703,9 +1692,6 @@ def deal_last_activity_refresh(ids: list[int]) -> None:
                 f"{touched}) AND last_activity_at IS NOT NULL AND NOT EXISTS "
                 f"(SELECT 1 FROM {activity} a WHERE a.deal_id = {deal}.id)"
             )
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {touched}")
 
 
 # ====================================================================== accounts

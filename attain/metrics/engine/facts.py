@@ -8,6 +8,7 @@ owner belonged to on the record's organisation-local date.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 
 @dataclass(frozen=True)
@@ -60,3 +61,8 @@ ACTIVITY_FACT_BY_KIND: dict[str, str] = {
     "quote": "quotes",
     "follow_up": "follow_ups",
 }
+
+
+def deal_margin(amount: Decimal, list_price: Decimal, unit_cost: Decimal) -> Decimal:
+    """Gross margin of a won deal: its base amount × the product's margin rate, to the cent."""
+    return (amount * (list_price - unit_cost) / list_price).quantize(Decimal("0.01"))

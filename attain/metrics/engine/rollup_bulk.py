@@ -25,10 +25,15 @@ from typing import Any
 import polars as pl
 from django.db import connection
 
-from attain.core.bulk import deferred_indexes, table_rows_estimate
+from attain.core.bulk import deferred_indexes, table_rows_estimate, temporary_table
 from attain.core.frames import frame_insert
 from attain.crm.models import Activity, Deal, DealStatus, Lead, Product
-from attain.metrics.engine.facts import ACTIVITY_FACT_BY_KIND, FACT_NAMES, MONEY_FACTS
+from attain.metrics.engine.facts import (
+    ACTIVITY_FACT_BY_KIND,
+    FACT_NAMES,
+    MONEY_FACTS,
+    deal_margin,
+)
 from attain.metrics.models import NodeDay, PersonDay, PersonMonth
 from attain.org.models import Team, TeamMembership
 
@@ -213,7 +218,7 @@ def facts_frame(*, start: date, end: date, person_ids: Sequence[int] | None = No
 
 def _margin_frame(lo: Any, hi: Any, where: str, extra: list[Any]) -> pl.DataFrame:
     """Won revenue on costed products and its gross margin: each deal's margin is quantized to
-    the cent on its own (as `rollups.deal_margin` does), so this part is summed in Python."""
+    the cent on its own (`facts.deal_margin`), so this part is summed in Python."""
     deal, product = _q(Deal._meta.db_table), _q(Product._meta.db_table)
     sql = (
         f"SELECT d.owner_id, d.closed_on, d.amount_base, p.list_price, p.unit_cost "
@@ -230,7 +235,7 @@ def _margin_frame(lo: Any, hi: Any, where: str, extra: list[Any]) -> pl.DataFram
             rows = cursor.fetchall()
     for owner_id, day, amount, price, cost in rows:
         amount, price, cost = _decimal(amount), _decimal(price), _decimal(cost)
-        margin = (amount * (price - cost) / price).quantize(_CENT)
+        margin = deal_margin(amount, price, cost)
         bucket = totals[(owner_id, day)]
         bucket[0] += int(amount * 100)
         bucket[1] += int(margin * 100)
@@ -410,24 +415,21 @@ def _derive_nodes(start: date, end: date) -> int:
         cursor.execute(
             f"DELETE FROM {node_day} WHERE day >= %s AND day < %s", [_day(start), _day(end)]
         )
-        cursor.execute(f"DROP TABLE IF EXISTS {_TEAM_NODES}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {_TEAM_NODES} (team_id BIGINT, node_id BIGINT)")
-    try:
-        with connection.cursor() as cursor:
-            cursor.executemany(f"INSERT INTO {_TEAM_NODES} VALUES (%s, %s)", pairs)
-            cursor.execute(
-                f"INSERT INTO {node_day} (node_id, day, {_fact_list()}) "
-                f"SELECT tn.node_id, pd.day, "
-                + _sums("pd.")
-                + f" FROM {_q(PersonDay._meta.db_table)} pd JOIN {_TEAM_NODES} tn "
-                f"ON tn.team_id = COALESCE(pd.team_id, 0) WHERE pd.day >= %s AND pd.day < %s "
-                f"GROUP BY tn.node_id, pd.day",
-                [_day(start), _day(end)],
-            )
-            return int(cursor.rowcount)
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {_TEAM_NODES}")
+    with (
+        temporary_table(_TEAM_NODES, "team_id BIGINT, node_id BIGINT") as team_nodes,
+        connection.cursor() as cursor,
+    ):
+        cursor.executemany(f"INSERT INTO {team_nodes} VALUES (%s, %s)", pairs)
+        cursor.execute(
+            f"INSERT INTO {node_day} (node_id, day, {_fact_list()}) "
+            f"SELECT tn.node_id, pd.day, "
+            + _sums("pd.")
+            + f" FROM {_q(PersonDay._meta.db_table)} pd JOIN {team_nodes} tn "
+            f"ON tn.team_id = COALESCE(pd.team_id, 0) WHERE pd.day >= %s AND pd.day < %s "
+            f"GROUP BY tn.node_id, pd.day",
+            [_day(start), _day(end)],
+        )
+        return int(cursor.rowcount)
 
 
 __all__ = ["facts_frame", "memberships_frame", "rollup_recompute", "with_teams"]

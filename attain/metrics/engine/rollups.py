@@ -23,7 +23,12 @@ from django.db.models import Count, F, Max, Min, Sum
 
 from attain.core.bulk import deferred_indexes
 from attain.crm.models import Activity, Deal, DealStatus, Lead
-from attain.metrics.engine.facts import ACTIVITY_FACT_BY_KIND, FACT_NAMES, MONEY_FACTS
+from attain.metrics.engine.facts import (
+    ACTIVITY_FACT_BY_KIND,
+    FACT_NAMES,
+    MONEY_FACTS,
+    deal_margin,
+)
 from attain.metrics.engine.rollup_bulk import ROLLUP_TABLES, rollup_recompute
 from attain.metrics.models import NodeDay, PersonDay, PersonMonth
 from attain.org.models import Team, TeamMembership
@@ -109,11 +114,6 @@ def raw_person_day_facts(
             facts["deals_lost"] += 1
             facts["value_lost"] += amount
     return dict(result)
-
-
-def deal_margin(amount: Decimal, list_price: Decimal, unit_cost: Decimal) -> Decimal:
-    """Gross margin of a won deal: its base amount × the product's margin rate, to the cent."""
-    return (amount * (list_price - unit_cost) / list_price).quantize(Decimal("0.01"))
 
 
 # ----------------------------------------------------------------------------- team attribution
