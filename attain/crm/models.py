@@ -233,6 +233,8 @@ class Deal(models.Model):
     next_step = models.CharField(max_length=255, blank=True)
     next_step_date = models.DateField(null=True, blank=True)
     lead_source = models.CharField(max_length=50, blank=True)
+    # The moment of the deal's latest stage change (its creation, if none since). Every writer
+    # keeps this so; stage conversion relies on it to skip deals with no change in a period.
     stage_entered_at = models.DateTimeField()
     last_activity_at = models.DateTimeField(null=True, blank=True)
     external_id = models.CharField(max_length=100, blank=True)

@@ -7,6 +7,7 @@ computed from the raw records, attributed to the subject by the owner's team on 
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -17,19 +18,15 @@ from functools import cached_property
 from typing import Any
 
 from django.db.models import (
-    BooleanField,
     Case,
     Count,
     DateTimeField,
     Exists,
     ExpressionWrapper,
     F,
-    IntegerField,
-    Max,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
@@ -41,11 +38,10 @@ from attain.crm.models import (
     Activity,
     ActivityKind,
     Deal,
-    DealStageChange,
     DealStatus,
     ForecastCategory,
-    Stage,
 )
+from attain.metrics.engine import dealsql
 from attain.metrics.engine.context import MetricsContext
 from attain.metrics.engine.facts import FACT_NAMES, MONEY_FACTS
 from attain.metrics.engine.factsql import facts_sum_ranges, index_probe_plan
@@ -259,9 +255,8 @@ class Measures:
             return None
         key = ("won_history", self.subject.spec, self.shared_until)
         if key not in self.ctx.cache:
-            deals = Deal.objects.filter(status=DealStatus.WON, closed_on__lt=self.shared_until)
-            self.ctx.cache[key] = _won_values(
-                self.attributed(deals, day="closed_on", within=(date.min, self.shared_until))
+            self.ctx.cache[key] = dealsql.won_rows(
+                self.subject, self.spans, None, self.shared_until
             )
         rows: list[WonRow] = self.ctx.cache[key]
         return rows
@@ -285,7 +280,7 @@ class Measures:
         rows = self._won_between(self.period.start, self.period.end)
         if rows is not None:
             return rows
-        return _won_values(self.won_deals())
+        return dealsql.won_rows(self.subject, self.spans, self.period.start, self.period.end)
 
     @cached_property
     def won_cycle_days(self) -> list[int]:
@@ -303,12 +298,10 @@ class Measures:
         # only for this.
         if "won_rows" in self.__dict__ or self.won_history() is not None:
             return _revenue_and_accounts(self.won_rows)
-        row = (
-            self.won_deals()
-            .filter(account__isnull=False)
-            .aggregate(revenue=Sum("amount_base"), accounts=Count("account_id", distinct=True))
+        revenue, _, accounts = dealsql.won_customers(
+            self.subject, self.spans, self.period.start, self.period.end
         )
-        return row["revenue"] or Decimal("0.00"), row["accounts"] or 0
+        return revenue, accounts
 
     def first_win_deals(self) -> QuerySet[Deal]:
         """The subject's won deals in the period that are their account's first-ever win."""
@@ -331,13 +324,10 @@ class Measures:
         rows = self._won_between(date.min, self.period.end)
         if rows is not None:
             return _revenue_and_accounts(rows)
-        deals = Deal.objects.filter(
-            status=DealStatus.WON, closed_on__lt=self.period.end, account__isnull=False
+        revenue, _, accounts = dealsql.won_customers(
+            self.subject, self.spans, None, self.period.end
         )
-        row = self.attributed(deals, day="closed_on", within=(date.min, self.period.end)).aggregate(
-            revenue=Sum("amount_base"), accounts=Count("account_id", distinct=True)
-        )
-        return row["revenue"] or Decimal("0.00"), row["accounts"] or 0
+        return revenue, accounts
 
     @cached_property
     def trailing_year_purchases(self) -> tuple[int, int]:
@@ -345,18 +335,10 @@ class Measures:
         span = (self.period.end - timedelta(days=365), self.period.end)
         rows = self._won_between(*span)
         if rows is not None:
-            accounts = [account for _, _, account, _ in rows if account is not None]
-            return len(accounts), len(set(accounts))
-        deals = Deal.objects.filter(
-            status=DealStatus.WON,
-            closed_on__gte=span[0],
-            closed_on__lt=span[1],
-            account__isnull=False,
-        )
-        row = self.attributed(deals, day="closed_on", within=span).aggregate(
-            deals=Count("id"), accounts=Count("account_id", distinct=True)
-        )
-        return row["deals"] or 0, row["accounts"] or 0
+            ids = [account for _, _, account, _ in rows if account is not None]
+            return len(ids), len(set(ids))
+        _, deals, accounts = dealsql.won_customers(self.subject, self.spans, *span)
+        return deals, accounts
 
     # ------------------------------------------------------------------ open pipeline (raw)
 
@@ -382,52 +364,28 @@ class Measures:
 
     @cached_property
     def open_deals(self) -> list[OpenDeal]:
-        deals = self.open_deals_queryset()
-        rows: Iterable[tuple[Any, ...]]
-        if self.ctx.is_live(self.period):
-            rows = deals.order_by().values_list(
-                "id",
-                "amount_base",
-                "probability",
-                "stage_id",
-                "stage__default_probability",
-                "created_on",
-                "expected_close_date",
-            )
-        else:
-            # The stage each deal was in then; its default probability comes from the stages
-            # read once per request, not from a second correlated subquery per deal.
-            stage_then = (
-                DealStageChange.objects.filter(deal_id=OuterRef("id"), changed_at__lt=self.as_of)
-                .order_by("-changed_at", "-id")
-                .values("to_stage_id")[:1]
-            )
-            defaults = {s.id: s.default_probability for s in self.stages().values()}
-            rows = [
-                (pk, amount, override, stage_id, defaults.get(stage_id), created_on, close_date)
-                for pk, amount, override, stage_id, created_on, close_date in (
-                    deals.order_by()
-                    .annotate(stage_then=Subquery(stage_then))
-                    .values_list(
-                        "id",
-                        "amount_base",
-                        "probability",
-                        "stage_then",
-                        "created_on",
-                        "expected_close_date",
-                    )
-                )
-            ]
+        """Deals open at the as-of moment, each with the stage it was in then."""
+        defaults = {s.id: s.default_probability for s in self.stages().values()}
         return [
             OpenDeal(
-                id=pk,
-                amount=amount,
-                probability=override if override is not None else (default or 0),
-                stage_id=stage_id,
-                created_on=created_on,
-                expected_close_date=close_date,
+                id=row.id,
+                amount=row.amount,
+                probability=(
+                    row.probability
+                    if row.probability is not None
+                    else (defaults.get(row.stage_id) or 0)
+                ),
+                stage_id=row.stage_id,
+                created_on=row.created_on,
+                expected_close_date=row.expected_close_date,
             )
-            for pk, amount, override, stage_id, default, created_on, close_date in rows
+            for row in dealsql.open_rows(
+                self.subject,
+                self.spans,
+                at=self.as_of,
+                at_day=self.as_of_day,
+                live=self.ctx.is_live(self.period),
+            )
         ]
 
     @cached_property
@@ -450,30 +408,16 @@ class Measures:
                 )
                 for d in self.open_deals
             )
-        due = Case(
-            When(
-                expected_close_date__gte=self.period.start,
-                expected_close_date__lt=self.period.end,
-                then=Value(True),
-            ),
-            default=Value(False),
-            output_field=BooleanField(),
+        return OpenTotals.grouped(
+            dealsql.open_groups(
+                self.subject,
+                self.spans,
+                at=self.as_of,
+                at_day=self.as_of_day,
+                live=self.ctx.is_live(self.period),
+                due=self.period_span,
+            )
         )
-        live = self.ctx.is_live(self.period)
-        # A past snapshot weighs by the stage each deal was in then: that needs `open_deals`,
-        # so here its probability is left out (see `weighted_pipeline`).
-        probability = (
-            Coalesce("probability", "stage__default_probability", Value(0)) if live else Value(0)
-        )
-        rows = (
-            self.open_deals_queryset()
-            .order_by()
-            .annotate(p=probability, d=due)
-            .values("p", "d")
-            .annotate(n=Count("id"), v=Sum("amount_base"))
-            .values_list("p", "d", "n", "v")
-        )
-        return OpenTotals.grouped(rows)
 
     @cached_property
     def pipeline_value(self) -> Decimal:
@@ -550,25 +494,28 @@ class Measures:
 
     @cached_property
     def health_counts(self) -> dict[str, int]:
-        """Open deals now and how many carry each data-quality flag, in one query."""
+        """Open deals now and how many carry each data-quality flag (one statement, shared with
+        `stalled_count`); the same definitions as the `*_queryset` drill-downs above."""
         counts: dict[str, int] = self._now_cached("health", self._health_counts)
-        return counts
-
-    def _health_counts(self) -> dict[str, int]:
-        cutoff = self.ctx.now - timedelta(days=self.ctx.settings.no_activity_days)
-        return self.current_open_deals().aggregate(
-            open=Count("id"),
-            no_next_step=Count("id", filter=Q(next_step="")),
-            past_close=Count("id", filter=Q(expected_close_date__lt=self.ctx.today)),
-            no_recent_activity=Count(
-                "id", filter=Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=cutoff)
-            ),
-        )
+        return {name: n for name, n in counts.items() if name != "stalled"}
 
     @cached_property
     def stalled_count(self) -> int:
-        count: int = self._now_cached("stalled", lambda: self.stalled_deals_queryset().count())
-        return count
+        counts: dict[str, int] = self._now_cached("health", self._health_counts)
+        return counts["stalled"]
+
+    def _health_counts(self) -> dict[str, int]:
+        counts = dealsql.health_counts(
+            self.subject,
+            self.spans,
+            today=self.ctx.today,
+            no_activity_before=self.ctx.now - timedelta(days=self.ctx.settings.no_activity_days),
+            stall_before={
+                stage.id: self.ctx.now - timedelta(days=stage.stall_after_days)
+                for stage in self.stages().values()
+            },
+        )
+        return dataclasses.asdict(counts)
 
     # ------------------------------------------------------------------ activities (raw)
 
@@ -604,18 +551,7 @@ class Measures:
     def stages(self) -> dict[int, StageInfo]:
         """Every stage by id (a handful), read once per request."""
         if "stages" not in self.ctx.cache:
-            self.ctx.cache["stages"] = {
-                row[0]: StageInfo(*row)
-                for row in Stage.objects.order_by("pipeline__name", "position").values_list(
-                    "id",
-                    "name",
-                    "position",
-                    "default_probability",
-                    "forecast_category",
-                    "pipeline__is_default",
-                    "stall_after_days",
-                )
-            }
+            self.ctx.cache["stages"] = {row[0]: StageInfo(*row) for row in dealsql.stage_rows()}
         stages: dict[int, StageInfo] = self.ctx.cache["stages"]
         return stages
 
@@ -633,41 +569,25 @@ class Measures:
             return []
         position = {s.id: s.position for s in stages}
         lost = {s.id for s in stages if s.forecast_category == ForecastCategory.CLOSED_LOST}
-        # The furthest open or won stage each entering deal reached before the as-of moment, as a
-        # correlated MAX over the deal's own changes (the (deal, changed_at) index), in the same
-        # statement: one round trip, and no list of a thousand deal ids to send back.
-        reached = Case(
-            *(When(to_stage_id=s, then=Value(p)) for s, p in position.items() if s not in lost),
-            default=Value(0),
-            output_field=IntegerField(),
-        )
-        furthest = (
-            DealStageChange.objects.filter(deal_id=OuterRef("deal_id"), changed_at__lt=self.as_of)
-            .order_by()
-            .values("deal_id")
-            .annotate(m=Max(reached))
-            .values("m")
-        )
-        entered = DealStageChange.objects.filter(
-            changed_at__gte=self.period.start_at(self.ctx.tz),
-            changed_at__lt=self.period.end_at(self.ctx.tz),
-        )
-        # Attributed by the owner's team at the as-of day: a change has no stored local date.
-        entered = self.attributed(entered, owner="deal__owner", day=self.as_of_day)
-        # Stages are filtered here, not in SQL: a stage-id list makes SQLite pick the stage index
-        # and scan every change instead of the period's range.
+        # What each deal entered in the period, and the furthest open or won stage it reached
+        # before the as-of moment, from one read of the changed deals' histories. Changes are
+        # attributed by the owner's team at the as-of day (a change has no stored local date).
         entries: dict[int, set[int]] = defaultdict(set)
-        furthest_of: dict[int, int] = {}
+        furthest_of: dict[int, int] = defaultdict(int)
         with index_probe_plan():
-            rows = list(
-                entered.order_by()
-                .annotate(furthest=Subquery(furthest))
-                .values_list("deal_id", "to_stage_id", "furthest")
+            rows = dealsql.stage_histories(
+                self.subject,
+                self.spans,
+                start_at=self.period.start_at(self.ctx.tz),
+                end_at=self.period.end_at(self.ctx.tz),
+                as_of=self.as_of,
+                as_of_day=self.as_of_day,
             )
-        for deal_id, stage_id, reached_position in rows:
-            if stage_id in position:
+        for deal_id, stage_id, in_period, before_as_of in rows:
+            if in_period and stage_id in position:
                 entries[stage_id].add(deal_id)
-                furthest_of[deal_id] = reached_position or 0
+            if before_as_of and stage_id in position and stage_id not in lost:
+                furthest_of[deal_id] = max(furthest_of[deal_id], position[stage_id])
         steps: list[StageStep] = []
         for stage in stages:
             if stage.forecast_category in (

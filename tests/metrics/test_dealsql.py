@@ -1,0 +1,181 @@
+"""The hand-written deal reads (engine/dealsql.py) select exactly what the ORM definitions do."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db.models import Max
+
+from attain.crm.models import Deal, DealStageChange, DealStatus, Stage
+from attain.crm.services import deal_change_stage, deal_create
+from attain.metrics.engine import dealsql
+from attain.metrics.engine.context import MetricsContext
+from attain.metrics.engine.measures import Measures
+from attain.metrics.engine.subjects import Subject, attributed, subtree_spans
+from attain.org.services import membership_start
+from tests.conftest import berlin
+from tests.metrics.conftest import TODAY, History
+
+
+def _subjects(history: History) -> list[Subject]:
+    return [
+        Subject.company(),
+        Subject.for_team(history.north),
+        Subject.for_team(history.south),
+        Subject.for_team(history.region),
+        Subject.for_person(history.bob),
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "window",
+    [
+        (None, date(2026, 12, 31)),
+        (date(2026, 4, 1), date(2026, 7, 1)),
+        (date(2026, 5, 15), date(2026, 6, 30)),  # starts on Bob's move to South
+        (date(2026, 5, 1), date(2026, 5, 16)),  # ends the day after it
+        (date(2026, 1, 1), date(2026, 4, 1)),
+    ],
+)
+def test_won_rows_are_the_orm_attribution_of_won_deals(
+    history: History, window: tuple[date | None, date]
+) -> None:
+    start, end = window
+    for subject in _subjects(history):
+        spans = subtree_spans(subject) if subject.kind == "team" else None
+        deals = Deal.objects.filter(status=DealStatus.WON, closed_on__lt=end)
+        if start is not None:
+            deals = deals.filter(closed_on__gte=start)
+        expected = sorted(
+            attributed(
+                deals, subject, owner="owner", day="closed_on", within=(start or date.min, end)
+            ).values_list("closed_on", "created_on", "account_id", "amount_base")
+        )
+        assert sorted(dealsql.won_rows(subject, spans, start, end)) == expected, subject.spec
+        revenue, count, accounts = dealsql.won_customers(subject, spans, start, end)
+        with_account = [row for row in expected if row[2] is not None]
+        assert revenue == sum((row[3] for row in with_account), Decimal("0.00"))
+        assert count == len(with_account)
+        assert accounts == len({row[2] for row in with_account})
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("today", [TODAY, date(2026, 6, 25), date(2026, 9, 1)])
+def test_health_counts_match_the_drill_down_querysets(history: History, today: date) -> None:
+    """One SQL statement counts what each flag's queryset (the pages' drill-down) lists."""
+    ctx = MetricsContext.load(today=today)
+    period = ctx.calendar.quarter_of(today)
+    for subject in _subjects(history):
+        m = Measures(subject, period, ctx)
+        expected = {
+            "open": m.current_open_deals().count(),
+            "no_next_step": m.missing_next_step_queryset().count(),
+            "past_close": m.past_close_date_queryset().count(),
+            "no_recent_activity": m.no_recent_activity_queryset().count(),
+        }
+        assert m.health_counts == expected, (subject.spec, today)
+        assert m.stalled_count == m.stalled_deals_queryset().count(), (subject.spec, today)
+    # The fixture does exercise the flags (a test of zeros would prove nothing).
+    company = Measures(Subject.company(), period, ctx)
+    assert company.health_counts["open"] == 2
+
+
+@pytest.mark.django_db
+def test_open_rows_at_a_past_moment_take_the_stage_of_that_moment(
+    history: History, stages: dict[str, Stage]
+) -> None:
+    """Delta was in Qualification on 20 Apr and in Proposal from 1 May; Alpha was open then."""
+    ctx = MetricsContext.load(today=TODAY)
+    at = berlin(2026, 4, 20, 12)
+    rows = dealsql.open_rows(Subject.company(), None, at=at, at_day=at.date(), live=False)
+    by_deal = {row.id: row.stage_id for row in rows}
+    d = history.deals
+    assert by_deal == {
+        d["alpha"].pk: stages["Proposal"].pk,  # won at 15:00 that day: still open at noon
+        d["gamma"].pk: stages["Qualification"].pk,
+        d["delta"].pk: stages["Qualification"].pk,
+        d["epsilon"].pk: stages["Qualification"].pk,
+        d["zeta"].pk: stages["Qualification"].pk,
+    }
+    m = Measures(Subject.company(), ctx.calendar.quarter(2026, 2), ctx)
+    assert {deal.id for deal in m.open_deals} == {d["delta"].pk, d["eta"].pk}
+
+
+@pytest.mark.django_db
+def test_stage_entered_at_is_the_moment_of_the_latest_change(
+    history: History, stages: dict[str, Stage]
+) -> None:
+    """Stage conversion reads only deals that entered their stage in the period, which is right
+    only while every writer keeps `stage_entered_at` at the deal's latest change."""
+    deal = deal_create(
+        actor=None,
+        name="Late",
+        owner=history.carol,
+        amount=Decimal("500"),
+        stage=stages["Qualification"],
+        created_at=berlin(2026, 6, 2, 9),
+    )
+    deal_change_stage(
+        actor=None, deal=deal, stage=stages["Proposal"], changed_at=berlin(2026, 6, 20)
+    )
+    latest = dict(
+        DealStageChange.objects.values("deal_id")
+        .annotate(at=Max("changed_at"))
+        .values_list("deal_id", "at")
+    )
+    for pk, entered in Deal.objects.values_list("pk", "stage_entered_at"):
+        assert latest[pk] == entered, pk
+
+
+@pytest.mark.django_db
+def test_stage_histories_skip_deals_with_no_change_in_the_period(
+    history: History, stages: dict[str, Stage]
+) -> None:
+    ctx = MetricsContext.load(today=TODAY)
+    q2 = ctx.calendar.quarter(2026, 2)
+    rows = dealsql.stage_histories(
+        Subject.company(),
+        None,
+        start_at=q2.start_at(ctx.tz),
+        end_at=q2.end_at(ctx.tz),
+        as_of=ctx.as_of(q2),
+        as_of_day=ctx.as_of(q2).date(),
+    )
+    d = history.deals
+    # Beta's only changes are in Q1 (created 1 Mar, won 31 Mar): not read at all.
+    assert d["beta"].pk not in {deal for deal, _, _, _ in rows}
+    # Alpha won in Q2: its Q1 changes come along, flagged outside the period.
+    alpha = sorted((s, inside) for deal, s, inside, _ in rows if deal == d["alpha"].pk)
+    assert alpha == sorted(
+        [
+            (stages["Qualification"].pk, False),
+            (stages["Proposal"].pk, False),
+            (stages["Won"].pk, True),
+        ]
+    )
+    assert all(before for *_, before in rows)  # the quarter is over: all before its end
+
+
+@pytest.mark.django_db
+def test_a_membership_that_ends_and_restarts_is_attributed_per_span(history: History) -> None:
+    """Two spans of the same person in one team: the SQL keeps both date conditions."""
+    membership_start(
+        actor=None, person=history.bob, team=history.north, start_date=date(2026, 6, 5)
+    )
+    subject = Subject.for_team(history.north)
+    spans = subtree_spans(subject)
+    assert len([s for s in spans if s[0] == history.bob.pk]) == 2
+    start, end = date(2026, 4, 1), date(2026, 7, 1)
+    deals = Deal.objects.filter(status=DealStatus.WON, closed_on__gte=start, closed_on__lt=end)
+    expected = sorted(
+        attributed(deals, subject, owner="owner", day="closed_on", within=(start, end)).values_list(
+            "closed_on", "created_on", "account_id", "amount_base"
+        )
+    )
+    got = sorted(dealsql.won_rows(subject, spans, start, end))
+    assert got == expected
+    # Epsilon (10 May, North) and Zeta (10 Jun, back in North) both count; Alice's Alpha too.
+    assert {row[0] for row in got} == {date(2026, 4, 20), date(2026, 5, 10), date(2026, 6, 10)}
