@@ -19,10 +19,8 @@ from typing import Any
 
 from django.db.models import (
     Case,
-    Count,
     DateTimeField,
     Exists,
-    ExpressionWrapper,
     F,
     OuterRef,
     Q,
@@ -41,7 +39,7 @@ from attain.crm.models import (
     DealStatus,
     ForecastCategory,
 )
-from attain.metrics.engine import dealsql
+from attain.metrics.engine import rawsql
 from attain.metrics.engine.context import MetricsContext
 from attain.metrics.engine.facts import FACT_NAMES, MONEY_FACTS
 from attain.metrics.engine.factsql import facts_sum_ranges, index_probe_plan
@@ -255,9 +253,7 @@ class Measures:
             return None
         key = ("won_history", self.subject.spec, self.shared_until)
         if key not in self.ctx.cache:
-            self.ctx.cache[key] = dealsql.won_rows(
-                self.subject, self.spans, None, self.shared_until
-            )
+            self.ctx.cache[key] = rawsql.won_rows(self.subject, self.spans, None, self.shared_until)
         rows: list[WonRow] = self.ctx.cache[key]
         return rows
 
@@ -280,7 +276,7 @@ class Measures:
         rows = self._won_between(self.period.start, self.period.end)
         if rows is not None:
             return rows
-        return dealsql.won_rows(self.subject, self.spans, self.period.start, self.period.end)
+        return rawsql.won_rows(self.subject, self.spans, self.period.start, self.period.end)
 
     @cached_property
     def won_cycle_days(self) -> list[int]:
@@ -298,7 +294,7 @@ class Measures:
         # only for this.
         if "won_rows" in self.__dict__ or self.won_history() is not None:
             return _revenue_and_accounts(self.won_rows)
-        revenue, _, accounts = dealsql.won_customers(
+        revenue, _, accounts = rawsql.won_customers(
             self.subject, self.spans, self.period.start, self.period.end
         )
         return revenue, accounts
@@ -316,7 +312,7 @@ class Measures:
     @cached_property
     def new_customers(self) -> int:
         """Accounts whose first-ever won deal closed in the period (by the subject)."""
-        return self.first_win_deals().values("account_id").distinct().count()
+        return rawsql.new_customers(self.subject, self.spans, self.period.start, self.period.end)
 
     @cached_property
     def lifetime_customers(self) -> tuple[Decimal, int]:
@@ -324,9 +320,7 @@ class Measures:
         rows = self._won_between(date.min, self.period.end)
         if rows is not None:
             return _revenue_and_accounts(rows)
-        revenue, _, accounts = dealsql.won_customers(
-            self.subject, self.spans, None, self.period.end
-        )
+        revenue, _, accounts = rawsql.won_customers(self.subject, self.spans, None, self.period.end)
         return revenue, accounts
 
     @cached_property
@@ -337,7 +331,7 @@ class Measures:
         if rows is not None:
             ids = [account for _, _, account, _ in rows if account is not None]
             return len(ids), len(set(ids))
-        _, deals, accounts = dealsql.won_customers(self.subject, self.spans, *span)
+        _, deals, accounts = rawsql.won_customers(self.subject, self.spans, *span)
         return deals, accounts
 
     # ------------------------------------------------------------------ open pipeline (raw)
@@ -379,7 +373,7 @@ class Measures:
                 created_on=row.created_on,
                 expected_close_date=row.expected_close_date,
             )
-            for row in dealsql.open_rows(
+            for row in rawsql.open_rows(
                 self.subject,
                 self.spans,
                 at=self.as_of,
@@ -409,7 +403,7 @@ class Measures:
                 for d in self.open_deals
             )
         return OpenTotals.grouped(
-            dealsql.open_groups(
+            rawsql.open_groups(
                 self.subject,
                 self.spans,
                 at=self.as_of,
@@ -505,7 +499,7 @@ class Measures:
         return counts["stalled"]
 
     def _health_counts(self) -> dict[str, int]:
-        counts = dealsql.health_counts(
+        counts = rawsql.health_counts(
             self.subject,
             self.spans,
             today=self.ctx.today,
@@ -530,28 +524,20 @@ class Measures:
     @cached_property
     def quotes_followed_up(self) -> tuple[int, int]:
         """(quotes with a follow-up within N days on the same deal or account, all quotes)."""
-        window = timedelta(days=self.ctx.settings.follow_up_days)
-        follow_ups = Activity.objects.filter(
-            kind=ActivityKind.FOLLOW_UP,
-            occurred_at__gt=OuterRef("occurred_at"),
-            occurred_at__lte=ExpressionWrapper(
-                OuterRef("occurred_at") + Value(window), output_field=DateTimeField()
-            ),
+        return rawsql.quotes_followed_up(
+            self.subject,
+            self.spans,
+            start=self.period.start,
+            end=self.period.end,
+            window=timedelta(days=self.ctx.settings.follow_up_days),
         )
-        followed = Exists(follow_ups.filter(deal_id=OuterRef("deal_id"))) | (
-            Q(deal_id__isnull=True) & Exists(follow_ups.filter(account_id=OuterRef("account_id")))
-        )
-        row = self.quotes_queryset().aggregate(
-            total=Count("id"), followed=Count("id", filter=followed)
-        )
-        return row["followed"] or 0, row["total"] or 0
 
     # ------------------------------------------------------------------ stage history (raw)
 
     def stages(self) -> dict[int, StageInfo]:
         """Every stage by id (a handful), read once per request."""
         if "stages" not in self.ctx.cache:
-            self.ctx.cache["stages"] = {row[0]: StageInfo(*row) for row in dealsql.stage_rows()}
+            self.ctx.cache["stages"] = {row[0]: StageInfo(*row) for row in rawsql.stage_rows()}
         stages: dict[int, StageInfo] = self.ctx.cache["stages"]
         return stages
 
@@ -569,36 +555,24 @@ class Measures:
             return []
         position = {s.id: s.position for s in stages}
         lost = {s.id for s in stages if s.forecast_category == ForecastCategory.CLOSED_LOST}
-        # What each deal entered in the period, and the furthest open or won stage it reached
-        # before the as-of moment, from one read of the changed deals' histories. Changes are
-        # attributed by the owner's team at the as-of day (a change has no stored local date).
-        entries: dict[int, set[int]] = defaultdict(set)
-        furthest_of: dict[int, int] = defaultdict(int)
+        # Open and won stages count as progress; a lost deal reached nothing further.
         with index_probe_plan():
-            rows = dealsql.stage_histories(
+            counts = rawsql.stage_step_counts(
                 self.subject,
                 self.spans,
                 start_at=self.period.start_at(self.ctx.tz),
                 end_at=self.period.end_at(self.ctx.tz),
                 as_of=self.as_of,
                 as_of_day=self.as_of_day,
+                position=position,
+                reached={s: p for s, p in position.items() if s not in lost},
             )
-        for deal_id, stage_id, in_period, before_as_of in rows:
-            if in_period and stage_id in position:
-                entries[stage_id].add(deal_id)
-            if before_as_of and stage_id in position and stage_id not in lost:
-                furthest_of[deal_id] = max(furthest_of[deal_id], position[stage_id])
-        steps: list[StageStep] = []
-        for stage in stages:
-            if stage.forecast_category in (
-                ForecastCategory.CLOSED_WON,
-                ForecastCategory.CLOSED_LOST,
-            ):
-                continue
-            deals = entries.get(stage.id, set())
-            advanced = sum(1 for d in deals if furthest_of[d] > stage.position)
-            steps.append(StageStep(stage.name, len(deals), advanced))
-        return steps
+        return [
+            StageStep(stage.name, *counts.get(stage.id, (0, 0)))
+            for stage in stages
+            if stage.forecast_category
+            not in (ForecastCategory.CLOSED_WON, ForecastCategory.CLOSED_LOST)
+        ]
 
 
 @dataclass(frozen=True)

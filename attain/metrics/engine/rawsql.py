@@ -1,4 +1,4 @@
-"""Hand-written SQL for the raw-record reads of a KPI request: deals, memberships, stages.
+"""Hand-written SQL for the raw-record reads of a KPI request: deals, stage changes, quotes.
 
 The figures that cannot come from the rollups (pipeline snapshots, deal ages, health flags,
 customers and lifetime value) read a few hundred deal rows in ~1 ms of database time; through the
@@ -18,18 +18,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection
 
-from attain.crm.models import Deal, DealStageChange, DealStatus, Pipeline, Stage
+from attain.crm.models import (
+    Activity,
+    ActivityKind,
+    Deal,
+    DealStageChange,
+    DealStatus,
+    Pipeline,
+    Stage,
+)
 from attain.metrics.engine.factsql import _money as money
 from attain.metrics.engine.subjects import Span, Subject, db_date, members_on, spans_split
 
 DEAL = Deal._meta.db_table
 CHANGE = DealStageChange._meta.db_table
+ACTIVITY = Activity._meta.db_table
 
 Where = tuple[str, list[Any]]  # an SQL condition and its parameters
 
@@ -128,6 +137,8 @@ def won_rows(
     with connection.cursor() as cursor:
         cursor.execute(sql, [DealStatus.WON.value, *bounds, day_param(end), *params])
         rows = cursor.fetchall()
+    if connection.vendor == "postgresql":  # dates and numeric(…, 2) decimals already
+        return list(rows)
     return [(db_date(c), db_date(o), a, money(v)) for c, o, a, v in rows]  # type: ignore[misc]
 
 
@@ -148,6 +159,26 @@ def won_customers(
         row = cursor.fetchone()
     revenue, deals, accounts = row if row is not None else (None, 0, 0)
     return money(revenue), int(deals or 0), int(accounts or 0)
+
+
+def new_customers(subject: Subject, spans: list[Span] | None, start: date, end: date) -> int:
+    """Accounts whose first-ever won deal (by close time, then id) is one of the subject's won
+    deals closed in [start, end)."""
+    where, params = attribution(
+        subject, spans, owner="d.owner_id", day="d.closed_on", within=(start, end)
+    )
+    sql = (
+        f"SELECT COUNT(DISTINCT d.account_id) FROM {DEAL} d"
+        " WHERE d.status = %s AND d.closed_on >= %s AND d.closed_on < %s"
+        f" AND d.account_id IS NOT NULL AND {where} AND NOT EXISTS ("
+        f"SELECT 1 FROM {DEAL} e WHERE e.account_id = d.account_id AND e.status = %s"
+        " AND (e.closed_at < d.closed_at OR (e.closed_at = d.closed_at AND e.id < d.id)))"
+    )
+    won = DealStatus.WON.value
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [won, day_param(start), day_param(end), *params, won])
+        row = cursor.fetchone()
+    return int(row[0]) if row is not None else 0
 
 
 # ----------------------------------------------------------------------------- open deals
@@ -219,6 +250,8 @@ def open_rows(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
+    if connection.vendor == "postgresql":  # dates and numeric(…, 2) decimals already
+        return [OpenRow(*row) for row in rows]
     return [
         OpenRow(pk, money(amount), override, stage_id, db_date(created), db_date(close))  # type: ignore[arg-type]
         for pk, amount, override, stage_id, created, close in rows
@@ -316,7 +349,17 @@ def health_counts(
 # ----------------------------------------------------------------------------- stage history
 
 
-def stage_histories(
+def _case(column: str, mapping: dict[int, int], default: str) -> tuple[str, list[int]]:
+    """CASE column WHEN key THEN value ... ELSE default END, with its parameters."""
+    if not mapping:
+        return default, []
+    whens = " ".join("WHEN %s THEN %s" for _ in mapping)
+    return f"CASE {column} {whens} ELSE {default} END", [
+        part for item in sorted(mapping.items()) for part in item
+    ]
+
+
+def stage_step_counts(
     subject: Subject,
     spans: list[Span] | None,
     *,
@@ -324,29 +367,106 @@ def stage_histories(
     end_at: datetime,
     as_of: datetime,
     as_of_day: date,
-) -> list[tuple[int, int, bool, bool]]:
-    """The stage changes before `end_at` of the subject's deals that changed stage in
-    [start_at, end_at), attributed by owner on `as_of_day`: (deal, stage entered, whether the
-    change is in the period, whether it is before `as_of`).
+    position: dict[int, int],
+    reached: dict[int, int],
+) -> dict[int, tuple[int, int]]:
+    """Per stage of `position`: how many of the subject's deals entered it in
+    [start_at, end_at), and how many of those had reached a stage further on (a stage of
+    `reached`, by position) before `as_of`. Deals are attributed by owner on `as_of_day`.
 
     One range of the (deal, changed_at) index per deal serves both what a deal entered in the
-    period and the furthest it had reached by the as-of moment. Only deals whose current stage
-    was entered at or after `start_at` are read: `stage_entered_at` is the moment of a deal's
-    latest stage change (every writer keeps it so), so a deal that entered its stage before the
-    period had no change in it. At large that is a few hundred deals, not every deal the team
-    ever had.
+    period and the furthest it had reached, and the counting is done in SQL (a handful of rows
+    back, not the thousands of changes). Only deals whose current stage was entered at or after
+    `start_at` are read: `stage_entered_at` is the moment of a deal's latest stage change (every
+    writer keeps it so), so a deal that entered its stage before the period had no change in
+    it. At large that is a few hundred deals, not every deal the team ever had.
     """
     where, owners = attribution(subject, spans, day=as_of_day, owner="d.owner_id")
-    sql = (
-        "SELECT c.deal_id, c.to_stage_id,"
-        " CASE WHEN c.changed_at >= %s THEN 1 ELSE 0 END,"
-        " CASE WHEN c.changed_at < %s THEN 1 ELSE 0 END"
-        f" FROM {DEAL} d JOIN {CHANGE} c ON c.deal_id = d.id"
-        f" WHERE {where} AND d.stage_entered_at >= %s AND c.changed_at < %s"
-    )
+    furthest, furthest_params = _case("to_stage_id", reached, "0")
+    stage_position, position_params = _case("h.to_stage_id", position, "NULL")
     start = moment_param(start_at)
-    params = [start, moment_param(as_of), *owners, start, moment_param(end_at)]
+    sql = (
+        "WITH h AS ("
+        f" SELECT c.deal_id, c.to_stage_id, c.changed_at FROM {DEAL} d"
+        f" JOIN {CHANGE} c ON c.deal_id = d.id"
+        f" WHERE {where} AND d.stage_entered_at >= %s AND c.changed_at < %s),"
+        f" f AS (SELECT deal_id, MAX({furthest}) AS furthest FROM h WHERE changed_at < %s"
+        " GROUP BY deal_id)"
+        " SELECT h.to_stage_id, COUNT(DISTINCT h.deal_id),"
+        f" COUNT(DISTINCT CASE WHEN COALESCE(f.furthest, 0) > {stage_position}"
+        " THEN h.deal_id END)"
+        " FROM h LEFT JOIN f ON f.deal_id = h.deal_id WHERE h.changed_at >= %s"
+        " GROUP BY h.to_stage_id"
+    )
+    params = [
+        *owners,
+        start,
+        moment_param(end_at),
+        *furthest_params,
+        moment_param(as_of),
+        *position_params,
+        start,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    return [(deal, stage, bool(inside), bool(before)) for deal, stage, inside, before in rows]
+    return {stage: (int(n), int(moved or 0)) for stage, n, moved in rows if stage in position}
+
+
+# ----------------------------------------------------------------------------- follow-ups
+
+
+def quotes_followed_up(
+    subject: Subject,
+    spans: list[Span] | None,
+    *,
+    start: date,
+    end: date,
+    window: timedelta,
+) -> tuple[int, int]:
+    """(quotes followed up within `window`, all quotes) of the subject in local days
+    [start, end): a follow-up on the same deal (or, for a quote with no deal, the same account)
+    after the quote and at most `window` later, whoever logged it.
+
+    The window end is computed in SQL without a function call per row: on SQLite, Django
+    stores UTC timestamps as text, so N days later is the same text with the date part moved
+    (UTC has no daylight saving); the ORM's date arithmetic there calls Python for every quote.
+    """
+    where, owners = attribution(
+        subject, spans, owner="q.owner_id", day="q.occurred_on", within=(start, end)
+    )
+    if connection.vendor == "sqlite":
+        if window % timedelta(days=1):
+            raise ValueError("the follow-up window is a whole number of days")
+        limit = "date(substr(q.occurred_at, 1, 10), %s) || substr(q.occurred_at, 11)"
+        limit_params: list[Any] = [f"+{window.days} days"]
+    else:
+        limit = "q.occurred_at + %s"
+        limit_params = [window]
+    follow_up = (
+        f"SELECT 1 FROM {ACTIVITY} f WHERE f.kind = %s AND f.occurred_at > q.occurred_at"
+        f" AND f.occurred_at <= {limit}"
+    )
+    sql = (
+        "SELECT COUNT(*), SUM(CASE WHEN"
+        f" (q.deal_id IS NOT NULL AND EXISTS ({follow_up} AND f.deal_id = q.deal_id))"
+        f" OR (q.deal_id IS NULL AND EXISTS ({follow_up} AND f.account_id = q.account_id))"
+        f" THEN 1 ELSE 0 END) FROM {ACTIVITY} q"
+        f" WHERE q.kind = %s AND q.occurred_on >= %s AND q.occurred_on < %s AND {where}"
+    )
+    kind = ActivityKind.FOLLOW_UP.value
+    params = [
+        kind,
+        *limit_params,
+        kind,
+        *limit_params,
+        ActivityKind.QUOTE.value,
+        day_param(start),
+        day_param(end),
+        *owners,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    total, followed = row if row is not None else (0, 0)
+    return int(followed or 0), int(total or 0)

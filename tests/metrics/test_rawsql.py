@@ -1,16 +1,18 @@
-"""The hand-written deal reads (engine/dealsql.py) select exactly what the ORM definitions do."""
+"""The hand-written deal reads (engine/rawsql.py) select exactly what the ORM definitions do."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.db.models import Max
 
+from attain.core.periods import Period, PeriodKind
 from attain.crm.models import Deal, DealStageChange, DealStatus, Stage
-from attain.crm.services import deal_change_stage, deal_create
-from attain.metrics.engine import dealsql
+from attain.crm.services import activity_log, deal_change_stage, deal_create
+from attain.metrics.engine import rawsql
 from attain.metrics.engine.context import MetricsContext
 from attain.metrics.engine.measures import Measures
 from attain.metrics.engine.subjects import Subject, attributed, subtree_spans
@@ -54,12 +56,17 @@ def test_won_rows_are_the_orm_attribution_of_won_deals(
                 deals, subject, owner="owner", day="closed_on", within=(start or date.min, end)
             ).values_list("closed_on", "created_on", "account_id", "amount_base")
         )
-        assert sorted(dealsql.won_rows(subject, spans, start, end)) == expected, subject.spec
-        revenue, count, accounts = dealsql.won_customers(subject, spans, start, end)
+        assert sorted(rawsql.won_rows(subject, spans, start, end)) == expected, subject.spec
+        revenue, count, accounts = rawsql.won_customers(subject, spans, start, end)
         with_account = [row for row in expected if row[2] is not None]
         assert revenue == sum((row[3] for row in with_account), Decimal("0.00"))
         assert count == len(with_account)
         assert accounts == len({row[2] for row in with_account})
+        if start is not None:
+            ctx = MetricsContext.load(today=TODAY)
+            m = Measures(subject, Period(PeriodKind.RANGE, start, end, "window"), ctx)
+            first_wins = m.first_win_deals().values("account_id").distinct().count()
+            assert rawsql.new_customers(subject, spans, start, end) == first_wins
 
 
 @pytest.mark.django_db
@@ -90,7 +97,7 @@ def test_open_rows_at_a_past_moment_take_the_stage_of_that_moment(
     """Delta was in Qualification on 20 Apr and in Proposal from 1 May; Alpha was open then."""
     ctx = MetricsContext.load(today=TODAY)
     at = berlin(2026, 4, 20, 12)
-    rows = dealsql.open_rows(Subject.company(), None, at=at, at_day=at.date(), live=False)
+    rows = rawsql.open_rows(Subject.company(), None, at=at, at_day=at.date(), live=False)
     by_deal = {row.id: row.stage_id for row in rows}
     d = history.deals
     assert by_deal == {
@@ -131,32 +138,39 @@ def test_stage_entered_at_is_the_moment_of_the_latest_change(
 
 
 @pytest.mark.django_db
-def test_stage_histories_skip_deals_with_no_change_in_the_period(
-    history: History, stages: dict[str, Stage]
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [
+        # Q2 over: Qualification entered by Gamma, Delta, Epsilon, Zeta, Eta; Delta, Epsilon and
+        # Zeta moved on. Proposal: Delta, still there. Won: Alpha, Epsilon, Zeta. Lost: Gamma.
+        (TODAY, {"Qualification": (5, 3), "Proposal": (1, 0), "Won": (3, 0), "Lost": (1, 0)}),
+        # As of 3 May only Delta had moved on (Epsilon won on 10 May, Zeta on 10 June); what
+        # was entered later in the quarter is still listed (the history holds it).
+        (
+            date(2026, 5, 3),
+            {"Qualification": (5, 1), "Proposal": (1, 0), "Won": (3, 0), "Lost": (1, 0)},
+        ),
+    ],
+)
+def test_stage_step_counts_by_hand(
+    history: History, stages: dict[str, Stage], today: date, expected: dict[str, tuple[int, int]]
 ) -> None:
-    ctx = MetricsContext.load(today=TODAY)
+    ctx = MetricsContext.load(today=today)
     q2 = ctx.calendar.quarter(2026, 2)
-    rows = dealsql.stage_histories(
+    position = {stage.pk: stage.position for stage in stages.values()}
+    lost = stages["Lost"].pk
+    counts = rawsql.stage_step_counts(
         Subject.company(),
         None,
         start_at=q2.start_at(ctx.tz),
         end_at=q2.end_at(ctx.tz),
         as_of=ctx.as_of(q2),
-        as_of_day=ctx.as_of(q2).date(),
+        as_of_day=today,
+        position=position,
+        reached={s: p for s, p in position.items() if s != lost},
     )
-    d = history.deals
-    # Beta's only changes are in Q1 (created 1 Mar, won 31 Mar): not read at all.
-    assert d["beta"].pk not in {deal for deal, _, _, _ in rows}
-    # Alpha won in Q2: its Q1 changes come along, flagged outside the period.
-    alpha = sorted((s, inside) for deal, s, inside, _ in rows if deal == d["alpha"].pk)
-    assert alpha == sorted(
-        [
-            (stages["Qualification"].pk, False),
-            (stages["Proposal"].pk, False),
-            (stages["Won"].pk, True),
-        ]
-    )
-    assert all(before for *_, before in rows)  # the quarter is over: all before its end
+    names = {stage.pk: name for name, stage in stages.items()}
+    assert {names[pk]: n for pk, n in counts.items()} == expected
 
 
 @pytest.mark.django_db
@@ -175,7 +189,51 @@ def test_a_membership_that_ends_and_restarts_is_attributed_per_span(history: His
             "closed_on", "created_on", "account_id", "amount_base"
         )
     )
-    got = sorted(dealsql.won_rows(subject, spans, start, end))
+    got = sorted(rawsql.won_rows(subject, spans, start, end))
     assert got == expected
     # Epsilon (10 May, North) and Zeta (10 Jun, back in North) both count; Alice's Alpha too.
     assert {row[0] for row in got} == {date(2026, 4, 20), date(2026, 5, 10), date(2026, 6, 10)}
+
+
+@pytest.mark.django_db
+def test_a_follow_up_counts_up_to_the_last_microsecond_of_the_window(history: History) -> None:
+    """Quotes at fractional seconds, follow-ups exactly at and just past the 3-day window (on
+    SQLite the window end is computed on the stored text, so its format must not matter)."""
+    alice, carol = history.alice, history.carol
+    deals = history.deals
+    quote_at = berlin(2026, 5, 20, 9, 15).replace(microsecond=250000)
+    window = timedelta(days=3)
+    cases = [
+        (deals["delta"], quote_at, quote_at + window),  # exactly at the end: followed
+        (deals["alpha"], quote_at, quote_at + window + timedelta(microseconds=1)),  # just past
+        (deals["eta"], quote_at.replace(microsecond=0), quote_at.replace(microsecond=0) + window),
+    ]
+    for deal, at, follow_at in cases:
+        activity_log(actor=None, kind="quote", owner=alice, occurred_at=at, deal=deal)
+        activity_log(actor=None, kind="follow_up", owner=carol, occurred_at=follow_at, deal=deal)
+    # A quote with no deal is followed up on its account; a follow-up on another deal of the
+    # same account does not count for a quote that has a deal.
+    account = deals["gamma"].account
+    activity_log(actor=None, kind="quote", owner=alice, occurred_at=quote_at, account=account)
+    activity_log(
+        actor=None, kind="follow_up", owner=alice, occurred_at=quote_at + window, account=account
+    )
+    subject = Subject.for_person(alice)
+    followed, total = rawsql.quotes_followed_up(
+        subject, None, start=date(2026, 5, 20), end=date(2026, 5, 21), window=window
+    )
+    assert (followed, total) == (3, 4)
+    # Nothing before the quote counts, and the window is whole days.
+    followed, total = rawsql.quotes_followed_up(
+        subject, None, start=date(2026, 5, 20), end=date(2026, 5, 21), window=timedelta(days=0)
+    )
+    assert (followed, total) == (0, 4)
+    if connection.vendor == "sqlite":
+        with pytest.raises(ValueError, match="whole number of days"):
+            rawsql.quotes_followed_up(
+                subject,
+                None,
+                start=date(2026, 5, 20),
+                end=date(2026, 5, 21),
+                window=timedelta(hours=36),
+            )
