@@ -44,7 +44,7 @@ from attain.metrics.engine.context import MetricsContext
 from attain.metrics.engine.facts import FACT_NAMES, MONEY_FACTS
 from attain.metrics.engine.factsql import facts_sum_ranges, index_probe_plan
 from attain.metrics.engine.subjects import Span, Subject, attributed, subtree_spans
-from attain.metrics.models import NodeDay, PersonDay, Target
+from attain.metrics.models import NodeDay, PersonDay
 from attain.org.models import Team
 
 Number = Decimal | int
@@ -596,23 +596,9 @@ class StageStep:
 TargetRow = tuple[str, date, date, Decimal]  # (kpi, period start, period end, value)
 
 
-def _subject_targets(subject: Subject) -> QuerySet[Target]:
-    targets = Target.objects.filter(subject_kind=subject.kind)
-    if subject.kind == "person":
-        targets = targets.filter(person=subject.person_id)
-    elif subject.kind == "team":
-        targets = targets.filter(team=subject.team_id)
-    return targets
-
-
 def target_rows(keys: Iterable[str], subject: Subject, start: date, end: date) -> list[TargetRow]:
     """The subject's targets for these KPIs whose periods lie inside [start, end), in one read."""
-    return list(
-        _subject_targets(subject)
-        .filter(kpi__in=sorted(set(keys)), period_start__gte=start, period_end__lte=end)
-        .order_by("kpi", "period_start", "period_end")
-        .values_list("kpi", "period_start", "period_end", "value")
-    )
+    return rawsql.target_rows(sorted(set(keys)), subject, start, end)
 
 
 def target_resolve(kpi_key: str, period: Period, rows: Iterable[TargetRow]) -> Decimal | None:

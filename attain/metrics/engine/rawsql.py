@@ -35,6 +35,7 @@ from attain.crm.models import (
 )
 from attain.metrics.engine.factsql import _money as money
 from attain.metrics.engine.subjects import Span, Subject, db_date, members_on, spans_split
+from attain.metrics.models import Target
 
 DEAL = Deal._meta.db_table
 CHANGE = DealStageChange._meta.db_table
@@ -115,6 +116,29 @@ def stage_rows() -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql)
         return [(*row[:5], bool(row[5]), row[6]) for row in cursor.fetchall()]
+
+
+def target_rows(
+    keys: Sequence[str], subject: Subject, start: date, end: date
+) -> list[tuple[str, date, date, Decimal]]:
+    """(kpi, period start, period end, value) of the subject's targets for `keys` whose periods
+    lie inside [start, end), ordered by kpi and period."""
+    if not keys:
+        return []
+    subject_sql, subject_params = {
+        "person": ("person_id = %s", [subject.person_id]),
+        "team": ("team_id = %s", [subject.team_id]),
+    }.get(subject.kind, ("1 = 1", []))
+    sql = (
+        f"SELECT kpi, period_start, period_end, value FROM {Target._meta.db_table}"
+        f" WHERE subject_kind = %s AND {subject_sql} AND kpi IN ({', '.join(['%s'] * len(keys))})"
+        " AND period_start >= %s AND period_end <= %s ORDER BY kpi, period_start, period_end"
+    )
+    params = [subject.kind, *subject_params, *keys, day_param(start), day_param(end)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [(kpi, db_date(lo), db_date(hi), money(value)) for kpi, lo, hi, value in rows]  # type: ignore[misc]
 
 
 # ----------------------------------------------------------------------------- won deals
