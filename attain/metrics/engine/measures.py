@@ -43,6 +43,7 @@ from attain.metrics.engine import rawsql
 from attain.metrics.engine.context import MetricsContext
 from attain.metrics.engine.facts import FACT_NAMES, MONEY_FACTS
 from attain.metrics.engine.factsql import facts_sum_ranges, index_probe_plan
+from attain.metrics.engine.rawsql import WonRow
 from attain.metrics.engine.subjects import Span, Subject, attributed, subtree_spans
 from attain.metrics.models import NodeDay, PersonDay
 from attain.org.models import Team
@@ -87,21 +88,9 @@ def _zero_if_none(name: str, value: Number | None) -> Number:
     return value
 
 
-WonRow = tuple[date, date, int | None, Decimal]  # (close day, created day, account, amount)
-
 # A team up to this size reads its won-deal history once per request (a few thousand rows) and
 # derives every won-deal measure of every period from it; a larger one aggregates in SQL.
 SHARED_HISTORY_PEOPLE = 50
-
-
-def _won_values(deals: QuerySet[Deal]) -> list[WonRow]:
-    return [
-        (closed_on, created_on, account_id, amount)
-        for closed_on, created_on, account_id, amount in deals.order_by().values_list(
-            "closed_on", "created_on", "account_id", "amount_base"
-        )
-        if closed_on is not None  # won deals always have one; narrows the type
-    ]
 
 
 def _revenue_and_accounts(rows: Iterable[WonRow]) -> tuple[Decimal, int]:
