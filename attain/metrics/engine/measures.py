@@ -564,6 +564,43 @@ class Measures:
         ]
 
 
+class NotFromFacts(Exception):
+    """A formula asked a FactsView for more than facts (a target, raw records)."""
+
+
+# What a FactsView answers besides facts: figures of the period that every subject shares.
+_PERIOD_LEVEL = frozenset(
+    {"period", "ctx", "period_span", "working_days", "working_days_elapsed", "as_of", "as_of_day"}
+)
+
+
+class FactsView:
+    """Stands in for Measures where a formula may be a function of summed facts alone.
+
+    A leaderboard evaluates a rollup KPI for thousands of reps; most formulas read only facts
+    (and perhaps the period's working days), so reps with equal facts have equal values and
+    need neither a Subject nor a Measures each. Whatever else a formula asks for (a target) raises
+    NotFromFacts, and the caller evaluates that subject with a full Measures instead.
+    """
+
+    __slots__ = ("_period", "facts")
+
+    def __init__(self, facts: dict[str, Number], period: Measures) -> None:
+        self.facts = facts
+        self._period = period  # any subject's Measures of the period: only _PERIOD_LEVEL is read
+
+    def fact(self, name: str) -> Number:
+        return self.facts[name]
+
+    def facts_sum(self, *names: str) -> Number:
+        return sum((self.facts[n] for n in names), start=0)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _PERIOD_LEVEL:
+            return getattr(self._period, name)
+        raise NotFromFacts(name)
+
+
 @dataclass(frozen=True)
 class StageInfo:
     id: int
