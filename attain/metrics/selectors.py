@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from operator import itemgetter
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from attain.core.errors import NotFound
 from attain.core.periods import Period, PeriodError, PeriodKind
@@ -282,8 +282,10 @@ def _zero_facts() -> dict[str, Number]:
 # ----------------------------------------------------------------------------- leaderboards
 
 
-@dataclass(frozen=True)
-class LeaderboardRow:
+class LeaderboardRow(NamedTuple):
+    """One rep on a board (a NamedTuple: a company board builds thousands, twice as fast as a
+    frozen dataclass)."""
+
     rank: int | None
     person_id: int
     name: str
@@ -342,9 +344,7 @@ def kpi_leaderboards(
         if kpi.from_rollups_only:
             values = _rollup_values(kpi, people, names, period, ctx)
         else:
-            values = {
-                rep.pk: _evaluate(kpi, Measures(_rep_subject(rep), period, ctx)) for rep in people
-            }
+            values = [_evaluate(kpi, Measures(_rep_subject(rep), period, ctx)) for rep in people]
         boards[kpi.key] = _ranked_rows(kpi, people, values)
         ctx.cache[("leaderboard", kpi.key, scope)] = boards[kpi.key]
     return {kpi.key: boards[kpi.key] for kpi in kpis}
@@ -356,39 +356,39 @@ def _rep_subject(rep: RepFacts) -> Subject:
 
 def _rollup_values(
     kpi: Kpi, people: list[RepFacts], names: list[str], period: Period, ctx: MetricsContext
-) -> dict[int, Decimal | None]:
-    """Each rep's value of a KPI made of rollup facts.
+) -> list[Decimal | None]:
+    """Each rep's value (in `people` order) of a KPI made of rollup facts.
 
     A formula that reads only facts gives equal values for equal facts, so it runs once per
     distinct set of the KPI's facts (win rate: a few hundred (won, lost) pairs among 2,000 reps),
-    with a FactsView, not a Subject and Measures per rep. A rep whose formula asks for more
+    through a FactsView, not a Subject and Measures per rep. A rep whose formula asks for more
     (quota attainment reads the rep's target) is evaluated with a full Measures.
     """
-    positions = [names.index(name) for name in kpi.facts]
-    pick = itemgetter(*positions)
-    view = FactsView({}, Measures(Subject.company(), period, ctx))
+    positions = {name: names.index(name) for name in kpi.facts}
+    own = itemgetter(*positions.values())  # the KPI's own facts: equal ones, equal values
+    view = FactsView(positions, Measures(Subject.company(), period, ctx))
     by_facts: dict[Any, Decimal | None] = {}
-    values: dict[int, Decimal | None] = {}
+    values: list[Decimal | None] = []
     for rep in people:
-        key = pick(rep.sums)
+        key = own(rep.sums)
         if key in by_facts:
-            values[rep.pk] = by_facts[key]
+            values.append(by_facts[key])
             continue
-        facts = {name: rep.sums[i] for name, i in zip(kpi.facts, positions, strict=True)}
-        view.facts = facts
+        view.sums = rep.sums
         try:
-            values[rep.pk] = by_facts[key] = _evaluate(kpi, cast(Measures, view))
+            value = by_facts[key] = _evaluate(kpi, cast(Measures, view))
         except NotFromFacts:
-            measures = Measures(_rep_subject(rep), period, ctx, facts=facts)
-            values[rep.pk] = _evaluate(kpi, measures)
+            facts = {name: rep.sums[i] for name, i in positions.items()}
+            value = _evaluate(kpi, Measures(_rep_subject(rep), period, ctx, facts=facts))
+        values.append(value)
     return values
 
 
 def _ranked_rows(
-    kpi: Kpi, people: list[RepFacts], values: dict[int, Decimal | None]
+    kpi: Kpi, people: list[RepFacts], values: list[Decimal | None]
 ) -> list[LeaderboardRow]:
     """Best first, equal values sharing a rank and ordered by name; "no data" last, unranked."""
-    scored = [(values[p.pk], p) for p in people]
+    scored = list(zip(values, people, strict=True))
     ranked = [(value, p) for value, p in scored if value is not None]
     # Two stable sorts: by name, then by value (best first); equal values keep the name order.
     ranked.sort(key=lambda vp: vp[1].full_name)

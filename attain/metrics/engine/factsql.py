@@ -247,15 +247,26 @@ def reps_with_facts(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    converters = _converters(names)
-    # fte has two decimal places: on SQLite it comes back as a float and converts like money.
+    if connection.vendor == "postgresql":
+        # numeric(18, 2) sums arrive as Decimals with cents and integer sums as ints, fte as a
+        # numeric(4, 2): only a rep without rollup rows (NULL sums) needs converting.
+        converters = _converters(names)
+        return [
+            RepFacts(
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                row[4:]
+                if None not in row[4:]
+                else tuple([convert(v) for convert, v in zip(converters, row[4:], strict=True)]),
+            )
+            for row in rows
+        ]
+    # SQLite returns money (and fte, two decimal places too) as floats or ints: convert as Django.
     return [
         RepFacts(
-            row[0],
-            row[1],
-            row[2],
-            _money(row[3]),
-            tuple([convert(value) for convert, value in zip(converters, row[4:], strict=True)]),
+            row[0], row[1], row[2], _money(row[3]), tuple(facts_from_row(row[4:], names).values())
         )
         for row in rows
     ]

@@ -579,21 +579,24 @@ class FactsView:
 
     A leaderboard evaluates a rollup KPI for thousands of reps; most formulas read only facts
     (and perhaps the period's working days), so reps with equal facts have equal values and
-    need neither a Subject nor a Measures each. Whatever else a formula asks for (a target) raises
-    NotFromFacts, and the caller evaluates that subject with a full Measures instead.
+    need neither a Subject nor a Measures each. The facts are `sums`, a tuple read through
+    `positions` (fact name -> index; a fact not in it is a KeyError, as in Measures), so moving
+    the view to the next rep is one assignment. Whatever else a formula asks for (a target)
+    raises NotFromFacts, and the caller evaluates that subject with a full Measures instead.
     """
 
-    __slots__ = ("_period", "facts")
+    __slots__ = ("_period", "positions", "sums")
 
-    def __init__(self, facts: dict[str, Number], period: Measures) -> None:
-        self.facts = facts
+    def __init__(self, positions: dict[str, int], period: Measures) -> None:
+        self.positions = positions
+        self.sums: tuple[Number, ...] = ()
         self._period = period  # any subject's Measures of the period: only _PERIOD_LEVEL is read
 
     def fact(self, name: str) -> Number:
-        return self.facts[name]
+        return self.sums[self.positions[name]]
 
     def facts_sum(self, *names: str) -> Number:
-        return sum((self.facts[n] for n in names), start=0)
+        return sum((self.fact(n) for n in names), start=0)
 
     def __getattr__(self, name: str) -> Any:
         if name in _PERIOD_LEVEL:
