@@ -19,7 +19,7 @@ from attain.core.periods import Period, PeriodError, PeriodKind
 from attain.metrics.definitions.catalog import CATALOG, KPIS, Aggregation, Direction, Kpi, StepValue
 from attain.metrics.engine.context import MetricsContext
 from attain.metrics.engine.facts import FACT_NAMES
-from attain.metrics.engine.factsql import RepFacts, facts_by_group, reps_with_facts
+from attain.metrics.engine.factsql import REP_SUMS, RepRow, facts_by_group, reps_with_facts
 from attain.metrics.engine.measures import (
     FactsView,
     Measures,
@@ -350,62 +350,64 @@ def kpi_leaderboards(
     return {kpi.key: boards[kpi.key] for kpi in kpis}
 
 
-def _rep_subject(rep: RepFacts) -> Subject:
-    return Subject(kind="person", label=rep.full_name, spec=f"person:{rep.email}", person_id=rep.pk)
+def _rep_subject(rep: RepRow) -> Subject:
+    pk, full_name, email = rep[:3]
+    return Subject(kind="person", label=full_name, spec=f"person:{email}", person_id=pk)
 
 
 def _rollup_values(
-    kpi: Kpi, people: list[RepFacts], names: list[str], period: Period, ctx: MetricsContext
+    kpi: Kpi, people: list[RepRow], names: list[str], period: Period, ctx: MetricsContext
 ) -> list[Decimal | None]:
     """Each rep's value (in `people` order) of a KPI made of rollup facts.
 
     A formula that reads only facts gives equal values for equal facts, so it runs once per
     distinct set of the KPI's facts (win rate: a few hundred (won, lost) pairs among 2,000 reps),
-    through a FactsView, not a Subject and Measures per rep. A rep whose formula asks for more
-    (quota attainment reads the rep's target) is evaluated with a full Measures.
+    through a FactsView on the rep's row, not a Subject and Measures per rep. A rep whose formula
+    asks for more (quota attainment reads the rep's target) is evaluated with a full Measures.
     """
-    positions = {name: names.index(name) for name in kpi.facts}
+    positions = {name: REP_SUMS + names.index(name) for name in kpi.facts}
     own = itemgetter(*positions.values())  # the KPI's own facts: equal ones, equal values
     view = FactsView(positions, Measures(Subject.company(), period, ctx))
     by_facts: dict[Any, Decimal | None] = {}
     values: list[Decimal | None] = []
     for rep in people:
-        key = own(rep.sums)
-        if key in by_facts:
-            values.append(by_facts[key])
-            continue
-        view.sums = rep.sums
-        try:
-            value = by_facts[key] = _evaluate(kpi, cast(Measures, view))
-        except NotFromFacts:
-            facts = {name: rep.sums[i] for name, i in positions.items()}
-            value = _evaluate(kpi, Measures(_rep_subject(rep), period, ctx, facts=facts))
-        values.append(value)
+        key = own(rep)
+        if key not in by_facts:
+            view.sums = rep
+            try:
+                by_facts[key] = _evaluate(kpi, cast(Measures, view))
+            except NotFromFacts:  # not a function of facts alone: this rep's own Measures
+                facts = {name: rep[i] for name, i in positions.items()}
+                values.append(_evaluate(kpi, Measures(_rep_subject(rep), period, ctx, facts=facts)))
+                continue
+        values.append(by_facts[key])
     return values
 
 
 def _ranked_rows(
-    kpi: Kpi, people: list[RepFacts], values: list[Decimal | None]
+    kpi: Kpi, people: list[RepRow], values: list[Decimal | None]
 ) -> list[LeaderboardRow]:
-    """Best first, equal values sharing a rank and ordered by name; "no data" last, unranked."""
-    scored = list(zip(values, people, strict=True))
-    ranked = [(value, p) for value, p in scored if value is not None]
-    # Two stable sorts: by name, then by value (best first); equal values keep the name order.
-    ranked.sort(key=lambda vp: vp[1].full_name)
-    ranked.sort(key=itemgetter(0), reverse=kpi.direction is Direction.HIGHER)
+    """Best first, equal values sharing a rank and ordered by name; "no data" last, unranked.
+
+    `people` come by name (code-point order, then id), and a stable sort by value keeps that
+    order among equal values. Positions are sorted, not (value, rep) pairs: thousands of pairs
+    would cost their allocation and wake the garbage collector.
+    """
+    ranked = [i for i, value in enumerate(values) if value is not None]
+    scores = cast(list[Decimal], values)  # at the positions in `ranked`, never None
+    ranked.sort(key=scores.__getitem__, reverse=kpi.direction is Direction.HIGHER)
     rows_out: list[LeaderboardRow] = []
     previous_value: Decimal | None = None
     rank = 0
-    for position, (value, person) in enumerate(ranked, start=1):
+    for position, i in enumerate(ranked, start=1):
+        value, rep = values[i], people[i]
         if value != previous_value:
             rank = position
             previous_value = value
-        rows_out.append(
-            LeaderboardRow(rank, person.pk, person.full_name, person.email, person.fte, value)
-        )
+        rows_out.append(LeaderboardRow(rank, rep[0], rep[1], rep[2], rep[3], value))
     rows_out += [
-        LeaderboardRow(None, p.pk, p.full_name, p.email, p.fte, None)
-        for value, p in scored
+        LeaderboardRow(None, rep[0], rep[1], rep[2], rep[3], None)
+        for rep, value in zip(people, values, strict=True)
         if value is None
     ]
     return rows_out

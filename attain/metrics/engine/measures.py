@@ -579,10 +579,10 @@ class FactsView:
 
     A leaderboard evaluates a rollup KPI for thousands of reps; most formulas read only facts
     (and perhaps the period's working days), so reps with equal facts have equal values and
-    need neither a Subject nor a Measures each. The facts are `sums`, a tuple read through
-    `positions` (fact name -> index; a fact not in it is a KeyError, as in Measures), so moving
-    the view to the next rep is one assignment. Whatever else a formula asks for (a target)
-    raises NotFromFacts, and the caller evaluates that subject with a full Measures instead.
+    need neither a Subject nor a Measures each. The facts are in `sums` (a rep's row), read
+    through `positions` (fact name -> index; a fact not in it is a KeyError, as in Measures), so
+    moving the view to the next rep is one assignment. Whatever else a formula asks for (a
+    target) raises NotFromFacts, and the caller evaluates that subject with a full Measures.
     """
 
     __slots__ = ("_period", "positions", "sums")
