@@ -362,26 +362,34 @@ def _rollup_values(
 
     A formula that reads only facts gives equal values for equal facts, so it runs once per
     distinct set of the KPI's facts (win rate: a few hundred (won, lost) pairs among 2,000 reps),
-    through a FactsView on the rep's row, not a Subject and Measures per rep. A rep whose formula
-    asks for more (quota attainment reads the rep's target) is evaluated with a full Measures.
+    through a FactsView on a row that has them, not with a Subject and Measures per rep. Reps
+    whose formula asks for more (quota attainment reads the rep's target) are evaluated each
+    with a full Measures.
     """
     positions = {name: REP_SUMS + names.index(name) for name in kpi.facts}
-    own = itemgetter(*positions.values())  # the KPI's own facts: equal ones, equal values
+    keys = list(map(itemgetter(*positions.values()), people))  # the KPI's own facts, per rep
     view = FactsView(positions, Measures(Subject.company(), period, ctx))
     by_facts: dict[Any, Decimal | None] = {}
-    values: list[Decimal | None] = []
-    for rep in people:
-        key = own(rep)
-        if key not in by_facts:
-            view.sums = rep
-            try:
-                by_facts[key] = _evaluate(kpi, cast(Measures, view))
-            except NotFromFacts:  # not a function of facts alone: this rep's own Measures
-                facts = {name: rep[i] for name, i in positions.items()}
-                values.append(_evaluate(kpi, Measures(_rep_subject(rep), period, ctx, facts=facts)))
-                continue
-        values.append(by_facts[key])
-    return values
+    per_rep: set[Any] = set()
+    for key, rep in dict(zip(keys, people, strict=True)).items():  # one rep per distinct key
+        view.sums = rep
+        try:
+            by_facts[key] = _evaluate(kpi, cast(Measures, view))
+        except NotFromFacts:
+            per_rep.add(key)
+    if not per_rep:
+        return [by_facts[key] for key in keys]
+    return [
+        _evaluate(
+            kpi,
+            Measures(
+                _rep_subject(rep), period, ctx, facts={n: rep[i] for n, i in positions.items()}
+            ),
+        )
+        if key in per_rep
+        else by_facts[key]
+        for key, rep in zip(keys, people, strict=True)
+    ]
 
 
 def _ranked_rows(
@@ -396,15 +404,14 @@ def _ranked_rows(
     ranked = [i for i, value in enumerate(values) if value is not None]
     scores = cast(list[Decimal], values)  # at the positions in `ranked`, never None
     ranked.sort(key=scores.__getitem__, reverse=kpi.direction is Direction.HIGHER)
-    rows_out: list[LeaderboardRow] = []
-    previous_value: Decimal | None = None
-    rank = 0
+    # Equal values are adjacent now; each shares the rank of the first (1, 2, 2, 4, …).
+    rank_of: dict[Decimal, int] = {}
     for position, i in enumerate(ranked, start=1):
-        value, rep = values[i], people[i]
-        if value != previous_value:
-            rank = position
-            previous_value = value
-        rows_out.append(LeaderboardRow(rank, rep[0], rep[1], rep[2], rep[3], value))
+        rank_of.setdefault(scores[i], position)
+    rows_out = [
+        LeaderboardRow(rank_of[value], rep[0], rep[1], rep[2], rep[3], value)
+        for value, rep in ((scores[i], people[i]) for i in ranked)
+    ]
     rows_out += [
         LeaderboardRow(None, rep[0], rep[1], rep[2], rep[3], None)
         for rep, value in zip(people, values, strict=True)
