@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from attain.core.periods import Period, PeriodKind
+from attain.crm.models import Stage
+from attain.crm.services import deal_change_stage, deal_create
 from attain.metrics.engine.context import MetricsContext
 from attain.metrics.engine.subjects import Subject
 from attain.metrics.selectors import (
+    kpi_catalog,
     kpi_leaderboard,
     kpi_leaderboards,
     kpi_records,
     kpi_trend,
     kpi_value,
 )
+from attain.metrics.services import target_set
+from attain.org.models import Person, Team
+from attain.org.services import membership_start, person_create
+from tests.conftest import berlin
 from tests.metrics.conftest import History
 
 
@@ -141,3 +149,100 @@ def test_several_leaderboards_at_once_equal_one_at_a_time(
     assert in_team["revenue_won"] == kpi_leaderboard(
         key="revenue_won", period=q2, team=history.north, ctx=MetricsContext.load(today=ctx.today)
     )
+
+
+def _rep(name: str, team: Team, *, fte: str = "1.00") -> Person:
+    person = person_create(
+        actor=None,
+        full_name=name,
+        email=f"{name.split()[0].lower()}@acme.test",
+        hire_date=date(2024, 1, 1),
+        fte=Decimal(fte),
+    )
+    membership_start(actor=None, person=person, team=team, start_date=date(2024, 1, 1))
+    return person
+
+
+def test_every_rollup_board_gives_each_rep_the_value_kpi_value_gives(
+    history: History, ctx: MetricsContext, q2: Period
+) -> None:
+    """Boards evaluate a formula once per distinct set of facts, on rows read in one statement;
+    each rep's figure must still be the one computed for that rep alone (quota attainment reads
+    the rep's own target, so it takes the per-rep path)."""
+    _rep("Erin Rep", history.north)  # no rollup rows at all
+    target_set(
+        actor=None,
+        kpi="revenue_won",
+        subject=Subject.for_person(history.alice),
+        period=q2,
+        value=Decimal("20000"),
+    )
+    keys = [kpi.key for kpi in kpi_catalog() if kpi.from_rollups_only]
+    boards = kpi_leaderboards(keys=keys, period=q2, ctx=ctx)
+    people = {p.pk: p for p in Person.objects.all()}
+    for key in keys:
+        for row in boards[key]:
+            alone = kpi_value(
+                key=key,
+                subject=Subject.for_person(people[row.person_id]),
+                period=q2,
+                ctx=MetricsContext.load(today=ctx.today),
+                comparisons=False,
+            )
+            assert row.value == alone.value, (key, row.name)
+    assert [(r.rank, r.name, r.value) for r in boards["quota_attainment"]] == [
+        (1, "Alice Rep", Decimal("0.5000")),
+        (None, "Bob Rep", None),
+        (None, "Carol Rep", None),
+        (None, "Erin Rep", None),
+    ]
+
+
+def test_equal_values_share_a_rank_in_name_order_and_a_rep_without_rows_counts_zero(
+    history: History, ctx: MetricsContext, q2: Period, stages: dict[str, Stage]
+) -> None:
+    dan = _rep("Dan Rep", history.south, fte="0.50")
+    _rep("Erin Rep", history.north)  # no rollup rows at all
+    deal = deal_create(
+        actor=None,
+        name="Dan's",
+        owner=dan,
+        amount=Decimal("10000"),
+        stage=stages["Qualification"],
+        created_at=berlin(2026, 4, 1, 9),
+    )
+    deal_change_stage(actor=None, deal=deal, stage=stages["Won"], changed_at=berlin(2026, 6, 2))
+
+    revenue = kpi_leaderboard(key="revenue_won", period=q2, ctx=ctx)
+    win_rate = kpi_leaderboard(key="win_rate", period=q2, ctx=ctx)
+
+    assert [(r.rank, r.name, r.value, r.fte) for r in revenue] == [
+        (1, "Alice Rep", Decimal("10000.00"), Decimal("1.00")),
+        (1, "Dan Rep", Decimal("10000.00"), Decimal("0.50")),
+        (3, "Bob Rep", Decimal("5000.00"), Decimal("1.00")),
+        (4, "Carol Rep", Decimal("0.00"), Decimal("1.00")),
+        (4, "Erin Rep", Decimal("0.00"), Decimal("1.00")),
+    ]
+    assert [(r.rank, r.name, r.value) for r in win_rate] == [
+        (1, "Bob Rep", Decimal("1.0000")),
+        (1, "Dan Rep", Decimal("1.0000")),
+        (3, "Alice Rep", Decimal("0.5000")),
+        (None, "Carol Rep", None),
+        (None, "Erin Rep", None),
+    ]
+
+
+def test_a_team_ratio_board_counts_only_the_days_each_rep_spent_in_the_team(
+    history: History, ctx: MetricsContext, q2: Period
+) -> None:
+    # Bob won Epsilon in May while in North and Zeta in June after moving to South.
+    north = kpi_leaderboard(key="win_rate", period=q2, team=history.north, ctx=ctx)
+    south = kpi_leaderboard(key="win_rate", period=q2, team=history.south, ctx=ctx)
+    assert [(r.rank, r.name, r.value) for r in north] == [
+        (1, "Bob Rep", Decimal("1.0000")),
+        (2, "Alice Rep", Decimal("0.5000")),
+    ]
+    assert [(r.rank, r.name, r.value) for r in south] == [
+        (1, "Bob Rep", Decimal("1.0000")),
+        (None, "Carol Rep", None),
+    ]
