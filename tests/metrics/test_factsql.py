@@ -7,18 +7,23 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import Q
 
 from attain.metrics.engine.context import MetricsContext
 from attain.metrics.engine.facts import FACT_NAMES, MONEY_FACTS
 from attain.metrics.engine.factsql import (
+    REP_SUMS,
     facts_by_group,
+    facts_from_row,
     facts_sum_ranges,
     index_probe_plan,
     month_split,
+    reps_with_facts,
 )
 from attain.metrics.engine.measures import fact_queryset, fact_source, sum_facts
 from attain.metrics.engine.subjects import Subject
 from attain.metrics.models import PersonDay
+from attain.org.models import Person, Role, TeamMembership
 from tests.metrics.conftest import History
 
 RANGES = [
@@ -116,6 +121,61 @@ def test_per_person_sums_from_months_and_edge_days_equal_the_day_sums(
             for person_id in set(rows.values_list("person_id", flat=True))
         }
         assert grouped == expected, (start, end, team_path)
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (date(2026, 4, 1), date(2026, 7, 1)),  # whole months only
+        (date(2026, 4, 10), date(2026, 6, 20)),  # edges and a month between
+        (date(2026, 5, 3), date(2026, 5, 28)),  # inside one month: days only
+    ],
+)
+def test_reps_with_facts_are_the_reps_in_scope_with_their_per_person_sums(
+    history: History, start: date, end: date
+) -> None:
+    names = list(FACT_NAMES)
+    zero = facts_from_row([None] * len(names), names)
+    for team_path in (None, history.north.path, history.south.path):
+        rows = reps_with_facts(start=start, end=end, names=names, team_path=team_path)
+        people = Person.objects.filter(role=Role.REP, hire_date__lt=end).filter(
+            Q(leave_date__isnull=True) | Q(leave_date__gt=start)
+        )
+        if team_path is not None:
+            members = TeamMembership.objects.filter(
+                team__path__startswith=team_path, start_date__lt=end
+            ).filter(Q(end_date__isnull=True) | Q(end_date__gt=start))
+            people = people.filter(id__in=members.values("person_id"))
+        by_name = sorted(people, key=lambda p: (p.full_name, p.pk))
+        assert [row[:REP_SUMS] for row in rows] == [
+            (p.pk, p.full_name, p.email, p.fte) for p in by_name
+        ], (start, end, team_path)
+        sums = facts_by_group(
+            kind="all",
+            key=None,
+            start=start,
+            end=end,
+            group="person_id",
+            names=names,
+            team_path=team_path,
+        )
+        for row in rows:
+            facts = dict(zip(names, row[REP_SUMS:], strict=True))
+            assert facts == sums.get(row[0], zero), (start, end, team_path, row[1])
+            for name in MONEY_FACTS:
+                money = facts[name]
+                assert isinstance(money, Decimal)
+                assert money.as_tuple().exponent == -2
+        assert all(isinstance(row[3], Decimal) for row in rows)
+
+
+def test_reps_with_no_facts_asked_are_just_the_reps(history: History) -> None:
+    rows = reps_with_facts(start=date(2026, 4, 1), end=date(2026, 7, 1), names=[])
+    assert [row[1:] for row in rows] == [
+        ("Alice Rep", "alice@acme.test", Decimal("1.00")),
+        ("Bob Rep", "bob@acme.test", Decimal("1.00")),
+        ("Carol Rep", "carol@acme.test", Decimal("1.00")),
+    ]
 
 
 def test_month_split_covers_the_range_exactly() -> None:
