@@ -29,7 +29,9 @@ from attain.metrics.engine.measures import (
     fact_source,
     measures_preload,
     sum_facts,
+    target_resolve,
 )
+from attain.metrics.engine.rawsql import person_target_rows
 from attain.metrics.engine.records import records_for
 from attain.metrics.engine.subjects import Subject
 from attain.org.models import Team
@@ -379,17 +381,26 @@ def _rollup_values(
             per_rep.add(key)
     if not per_rep:
         return [by_facts[key] for key in keys]
-    return [
-        _evaluate(
-            kpi,
-            Measures(
-                _rep_subject(rep), period, ctx, facts={n: rep[i] for n, i in positions.items()}
-            ),
+    # Their targets in one read for all of them, not one query per rep.
+    target_keys = sorted(_target_keys([kpi]))
+    targets = person_target_rows(
+        target_keys,
+        [rep[0] for key, rep in zip(keys, people, strict=True) if key in per_rep],
+        period.start,
+        period.end,
+    )
+    values: list[Decimal | None] = []
+    for key, rep in zip(keys, people, strict=True):
+        if key not in per_rep:
+            values.append(by_facts[key])
+            continue
+        m = Measures(
+            _rep_subject(rep), period, ctx, facts={n: rep[i] for n, i in positions.items()}
         )
-        if key in per_rep
-        else by_facts[key]
-        for key, rep in zip(keys, people, strict=True)
-    ]
+        rows = targets.get(rep[0], [])
+        m._targets.update({k: target_resolve(k, period, rows) for k in target_keys})
+        values.append(_evaluate(kpi, m))
+    return values
 
 
 def _ranked_rows(

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
 from attain.core.periods import Period, PeriodKind
 from attain.crm.models import Stage
 from attain.crm.services import deal_change_stage, deal_create
@@ -245,4 +248,43 @@ def test_a_team_ratio_board_counts_only_the_days_each_rep_spent_in_the_team(
     assert [(r.rank, r.name, r.value) for r in south] == [
         (1, "Bob Rep", Decimal("1.0000")),
         (None, "Carol Rep", None),
+    ]
+
+
+def test_a_quota_board_reads_every_rep_s_target_in_one_statement(
+    history: History, ctx: MetricsContext, q2: Period
+) -> None:
+    """Quota attainment takes the per-rep path (it reads a target); the targets of all reps
+    are one read, so the statements do not grow with the number of reps."""
+
+    def statements() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            kpi_leaderboards(
+                keys=["quota_attainment"], period=q2, ctx=MetricsContext.load(today=ctx.today)
+            )
+        return len(captured.captured_queries)
+
+    for person in (history.alice, history.bob):
+        target_set(
+            actor=None,
+            kpi="revenue_won",
+            subject=Subject.for_person(person),
+            period=q2,
+            value=Decimal("10000"),
+        )
+    few = statements()
+    for name in ("Erin Rep", "Finn Rep", "Gina Rep"):
+        rep = _rep(name, history.north)
+        target_set(
+            actor=None,
+            kpi="revenue_won",
+            subject=Subject.for_person(rep),
+            period=q2,
+            value=Decimal("5000"),
+        )
+    assert statements() == few
+    board = kpi_leaderboards(keys=["quota_attainment"], period=q2, ctx=ctx)["quota_attainment"]
+    assert [(r.name, r.value) for r in board[:2]] == [
+        ("Alice Rep", Decimal("1.0000")),  # 10,000 won of 10,000
+        ("Bob Rep", Decimal("0.5000")),  # Epsilon 2,000 + Zeta 3,000 of 10,000
     ]

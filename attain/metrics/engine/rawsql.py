@@ -141,6 +141,28 @@ def target_rows(
     return [(kpi, db_date(lo), db_date(hi), money(value)) for kpi, lo, hi, value in rows]  # type: ignore[misc]
 
 
+def person_target_rows(
+    keys: Sequence[str], person_ids: Sequence[int], start: date, end: date
+) -> dict[int, list[tuple[str, date, date, Decimal]]]:
+    """`target_rows` of many people at once (a leaderboard's reps), by person id."""
+    by_person: dict[int, list[tuple[str, date, date, Decimal]]] = {}
+    if not keys or not person_ids:
+        return by_person
+    people, people_params = _in("person_id", sorted(set(person_ids)))
+    sql = (
+        f"SELECT person_id, kpi, period_start, period_end, value FROM {Target._meta.db_table}"
+        f" WHERE subject_kind = %s AND {people} AND kpi IN ({', '.join(['%s'] * len(keys))})"
+        " AND period_start >= %s AND period_end <= %s ORDER BY kpi, period_start, period_end"
+    )
+    params = ["person", *people_params, *keys, day_param(start), day_param(end)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    for person, kpi, lo, hi, value in rows:
+        by_person.setdefault(person, []).append((kpi, db_date(lo), db_date(hi), money(value)))  # type: ignore[arg-type]
+    return by_person
+
+
 # ----------------------------------------------------------------------------- won deals
 
 WonRow = tuple[date, date, int | None, Decimal]  # (close day, created day, account, amount)
