@@ -2114,7 +2114,7 @@ class TargetLoader(Loader):
                 result.updated += 1
 
 
-LOADERS: dict[str, Callable[[Context], Loader]] = {
+LOADERS: dict[str, type[Loader]] = {
     "deals": DealLoader,
     "activities": ActivityLoader,
     "accounts": AccountLoader,

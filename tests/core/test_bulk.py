@@ -10,10 +10,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from attain.core.bulk import bulk_insert, deferred_indexes, next_id, reset_sequences
+from attain.core.bulk import (
+    ForeignKeyViolation,
+    bulk_insert,
+    deferred_indexes,
+    foreign_keys_checked_once,
+    next_id,
+    reset_sequences,
+)
 from attain.crm.models import Account, Activity
 from attain.demo.generator import ACTIVITY_COLUMNS
-from attain.org.models import Holiday
+from attain.org.models import Holiday, Team
 
 HOLIDAY_COLUMNS = ("id", "date", "name")
 
@@ -164,3 +171,68 @@ def test_a_dangling_foreign_key_loaded_without_indexes_is_still_refused() -> Non
         bulk_insert("crm_activity", ACTIVITY_COLUMNS, [row])
 
     assert not Activity.objects.exists()
+
+
+def _foreign_keys_on() -> bool:
+    """Whether SQLite enforces foreign keys on this connection (PostgreSQL always does)."""
+    if connection.vendor != "sqlite":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA foreign_keys")
+        return bool(cursor.fetchone()[0])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_pointing_at_nothing_is_found_before_commit_and_undone(backend) -> None:
+    with (
+        pytest.raises(IntegrityError, match="org_team") as raised,
+        foreign_keys_checked_once() as check,
+        transaction.atomic(),
+    ):
+        Team.objects.create(name="Ok")
+        orphan = Team.objects.create(name="Orphan", parent_id=999_999)
+        check()
+
+    assert not Team.objects.exists()
+    if backend == "sqlite":
+        assert isinstance(raised.value, ForeignKeyViolation)
+        assert f"row {orphan.pk} has parent_id = 999999" in str(raised.value)
+        assert _foreign_keys_on()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deleting_a_referenced_row_is_found_in_the_tables_that_point_at_it(backend) -> None:
+    parent = Team.objects.create(name="Parent")
+    Team.objects.create(name="Child", parent=parent)
+
+    with (
+        pytest.raises(IntegrityError, match="org_team"),
+        foreign_keys_checked_once() as check,
+        transaction.atomic(),
+    ):
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM org_team WHERE id = %s", [parent.pk])
+        check()
+
+    assert Team.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_foreign_keys_are_off_only_inside_the_block_on_sqlite(backend) -> None:
+    with foreign_keys_checked_once() as check:
+        assert _foreign_keys_on() is (backend != "sqlite")
+        with transaction.atomic():
+            Team.objects.create(name="Fine")
+            assert check() is (backend == "sqlite")
+
+    assert Team.objects.count() == 1
+    assert _foreign_keys_on()
+
+
+@pytest.mark.django_db
+def test_inside_a_transaction_foreign_keys_stay_checked_row_by_row() -> None:
+    # The test's own transaction is open: SQLite cannot switch enforcement off here.
+    with foreign_keys_checked_once() as check, transaction.atomic():
+        assert _foreign_keys_on()
+        Team.objects.create(name="Fine")
+        assert check() is False
