@@ -38,6 +38,15 @@ def berlin(*args: int) -> datetime:
     return datetime(*args, tzinfo=BERLIN)  # type: ignore[arg-type,misc]
 
 
+def foreign_keys_on() -> bool:
+    """Whether SQLite enforces foreign keys on this connection (PostgreSQL always does)."""
+    if connection.vendor != "sqlite":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA foreign_keys")
+        return bool(cursor.fetchone()[0])
+
+
 def pytest_report_header() -> str:
     return f"attain test backend: {os.environ.get('ATTAIN_TEST_BACKEND', 'sqlite')}"
 

@@ -21,6 +21,7 @@ from attain.core.bulk import (
 from attain.crm.models import Account, Activity
 from attain.demo.generator import ACTIVITY_COLUMNS
 from attain.org.models import Holiday, Team
+from tests.conftest import foreign_keys_on
 
 HOLIDAY_COLUMNS = ("id", "date", "name")
 
@@ -173,15 +174,6 @@ def test_a_dangling_foreign_key_loaded_without_indexes_is_still_refused() -> Non
     assert not Activity.objects.exists()
 
 
-def _foreign_keys_on() -> bool:
-    """Whether SQLite enforces foreign keys on this connection (PostgreSQL always does)."""
-    if connection.vendor != "sqlite":
-        return True
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA foreign_keys")
-        return bool(cursor.fetchone()[0])
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_row_pointing_at_nothing_is_found_before_commit_and_undone(backend) -> None:
     with (
@@ -197,7 +189,7 @@ def test_a_row_pointing_at_nothing_is_found_before_commit_and_undone(backend) ->
     if backend == "sqlite":
         assert isinstance(raised.value, ForeignKeyViolation)
         assert f"row {orphan.pk} has parent_id = 999999" in str(raised.value)
-        assert _foreign_keys_on()
+        assert foreign_keys_on()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -220,19 +212,19 @@ def test_deleting_a_referenced_row_is_found_in_the_tables_that_point_at_it(backe
 @pytest.mark.django_db(transaction=True)
 def test_foreign_keys_are_off_only_inside_the_block_on_sqlite(backend) -> None:
     with foreign_keys_checked_once() as check:
-        assert _foreign_keys_on() is (backend != "sqlite")
+        assert foreign_keys_on() is (backend != "sqlite")
         with transaction.atomic():
             Team.objects.create(name="Fine")
             assert check() is (backend == "sqlite")
 
     assert Team.objects.count() == 1
-    assert _foreign_keys_on()
+    assert foreign_keys_on()
 
 
 @pytest.mark.django_db
 def test_inside_a_transaction_foreign_keys_stay_checked_row_by_row() -> None:
     # The test's own transaction is open: SQLite cannot switch enforcement off here.
     with foreign_keys_checked_once() as check, transaction.atomic():
-        assert _foreign_keys_on()
+        assert foreign_keys_on()
         Team.objects.create(name="Fine")
         assert check() is False

@@ -17,16 +17,8 @@ from attain.importers.models import ImportRun, ImportStatus
 from attain.importers.services import import_run
 from attain.metrics.engine.rollups import rollup_verify
 from attain.metrics.models import PersonDay
+from tests.conftest import foreign_keys_on
 from tests.importers.conftest import HUBSPOT_DEALS
-
-
-def _foreign_keys_on() -> bool:
-    """Whether SQLite enforces foreign keys on this connection (PostgreSQL always does)."""
-    if connection.vendor != "sqlite":
-        return True
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA foreign_keys")
-        return bool(cursor.fetchone()[0])
 
 
 def _every_file_big(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -62,14 +54,14 @@ def test_a_big_import_loads_without_per_row_checks_and_checks_once(
 ):
     _every_file_big(monkeypatch)
     seen: list[bool] = []
-    _during_finish(monkeypatch, lambda: seen.append(_foreign_keys_on()))
+    _during_finish(monkeypatch, lambda: seen.append(foreign_keys_on()))
 
     result = import_run(actor=None, kind="deals", path=write_csv("hs.csv", HUBSPOT_DEALS))
 
     assert result.committed and result.created == 4, result.errors
     assert seen == [backend != "sqlite"]
     assert ("check foreign keys" in result.steps) is (backend == "sqlite")
-    assert _foreign_keys_on()
+    assert foreign_keys_on()
     assert rollup_verify(samples=20, seed=3) == []
 
 
@@ -101,14 +93,14 @@ def test_a_row_pointing_at_nothing_rolls_the_whole_import_back(
     assert _snapshot() == before
     assert result.run_id is not None
     assert ImportRun.objects.get(pk=result.run_id).status == ImportStatus.UNREADABLE
-    assert _foreign_keys_on()
+    assert foreign_keys_on()
 
 
 @pytest.mark.django_db
 def test_inside_a_transaction_a_big_import_keeps_per_row_checks(reps, write_csv, monkeypatch):
     _every_file_big(monkeypatch)
     seen: list[bool] = []
-    _during_finish(monkeypatch, lambda: seen.append(_foreign_keys_on()))
+    _during_finish(monkeypatch, lambda: seen.append(foreign_keys_on()))
 
     result = import_run(actor=None, kind="deals", path=write_csv("hs.csv", HUBSPOT_DEALS))
 

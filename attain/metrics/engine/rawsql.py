@@ -168,20 +168,27 @@ def person_target_rows(
 WonRow = tuple[date, date, int | None, Decimal]  # (close day, created day, account, amount)
 
 
+def _won_where(subject: Subject, spans: list[Span] | None, start: date | None, end: date) -> Where:
+    """The subject's won deals closed in [start, end) (start None: since the beginning),
+    attributed on each close day."""
+    where, params = attribution(subject, spans, day="closed_on", within=(start, end))
+    low = "closed_on >= %s AND " if start is not None else ""
+    bounds = [day_param(start)] if start is not None else []
+    return (
+        f"status = %s AND {low}closed_on < %s AND {where}",
+        [DealStatus.WON.value, *bounds, day_param(end), *params],
+    )
+
+
 def won_rows(
     subject: Subject, spans: list[Span] | None, start: date | None, end: date
 ) -> list[WonRow]:
     """(close day, created day, account, base amount) of the subject's deals won in
     [start, end) (start None: since the beginning), attributed on each close day."""
-    where, params = attribution(subject, spans, day="closed_on", within=(start, end))
-    low = "closed_on >= %s AND " if start is not None else ""
-    sql = (
-        f"SELECT closed_on, created_on, account_id, amount_base FROM {DEAL}"
-        f" WHERE status = %s AND {low}closed_on < %s AND {where}"
-    )
-    bounds = [day_param(start)] if start is not None else []
+    where, params = _won_where(subject, spans, start, end)
+    sql = f"SELECT closed_on, created_on, account_id, amount_base FROM {DEAL} WHERE {where}"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [DealStatus.WON.value, *bounds, day_param(end), *params])
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     if connection.vendor == "postgresql":  # dates and numeric(…, 2) decimals already
         return list(rows)
@@ -193,15 +200,13 @@ def won_customers(
 ) -> tuple[Decimal, int, int]:
     """Revenue, deal count and distinct accounts of the subject's won deals with an account
     closed in [start, end), aggregated in SQL (the company's are too many rows to read)."""
-    where, params = attribution(subject, spans, day="closed_on", within=(start, end))
-    low = "closed_on >= %s AND " if start is not None else ""
+    where, params = _won_where(subject, spans, start, end)
     sql = (
-        f"SELECT SUM(amount_base), COUNT(*), COUNT(DISTINCT account_id) FROM {DEAL}"
-        f" WHERE status = %s AND {low}closed_on < %s AND account_id IS NOT NULL AND {where}"
+        "SELECT SUM(amount_base), COUNT(*), COUNT(DISTINCT account_id)"
+        f" FROM {DEAL} WHERE {where} AND account_id IS NOT NULL"
     )
-    bounds = [day_param(start)] if start is not None else []
     with connection.cursor() as cursor:
-        cursor.execute(sql, [DealStatus.WON.value, *bounds, day_param(end), *params])
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     revenue, deals, accounts = row if row is not None else (None, 0, 0)
     return money(revenue), int(deals or 0), int(accounts or 0)
