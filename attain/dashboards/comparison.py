@@ -26,7 +26,8 @@ from attain.dashboards.state import PageState
 from attain.dashboards.templatetags.dashboards import records_href
 from attain.metrics.definitions.catalog import Aggregation, Direction, Kpi
 from attain.metrics.engine.context import MetricsContext
-from attain.metrics.engine.measures import TargetRow, target_resolve
+from attain.metrics.engine.measures import target_resolve
+from attain.metrics.engine.rawsql import TargetRow
 from attain.metrics.formatting import format_value
 from attain.metrics.models import SubjectKind, Target
 from attain.metrics.selectors import LeaderboardRow, kpi_catalog, kpi_get, kpi_leaderboards

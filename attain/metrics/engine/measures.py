@@ -43,7 +43,7 @@ from attain.metrics.engine import rawsql
 from attain.metrics.engine.context import MetricsContext
 from attain.metrics.engine.facts import FACT_NAMES, MONEY_FACTS
 from attain.metrics.engine.factsql import facts_sum_ranges, index_probe_plan
-from attain.metrics.engine.rawsql import WonRow
+from attain.metrics.engine.rawsql import TargetRow, WonRow
 from attain.metrics.engine.subjects import Span, Subject, attributed, subtree_spans
 from attain.metrics.models import NodeDay, PersonDay
 from attain.org.models import Team
@@ -620,9 +620,6 @@ class StageStep:
     stage: str
     entered: int
     advanced: int
-
-
-TargetRow = tuple[str, date, date, Decimal]  # (kpi, period start, period end, value)
 
 
 def target_rows(keys: Iterable[str], subject: Subject, start: date, end: date) -> list[TargetRow]:

@@ -59,6 +59,16 @@ def _in(column: str, ids: Sequence[int]) -> Where:
     return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
+def _case(column: str, mapping: dict[int, Any], default: str) -> tuple[str, list[Any]]:
+    """CASE column WHEN key THEN value ... ELSE default END, with its parameters."""
+    if not mapping:
+        return default, []
+    whens = " ".join("WHEN %s THEN %s" for _ in mapping)
+    return f"CASE {column} {whens} ELSE {default} END", [
+        part for item in sorted(mapping.items()) for part in item
+    ]
+
+
 def attribution(
     subject: Subject,
     spans: list[Span] | None,
@@ -118,48 +128,55 @@ def stage_rows() -> list[tuple[Any, ...]]:
         return [(*row[:5], bool(row[5]), row[6]) for row in cursor.fetchall()]
 
 
-def target_rows(
-    keys: Sequence[str], subject: Subject, start: date, end: date
-) -> list[tuple[str, date, date, Decimal]]:
+TargetRow = tuple[str, date, date, Decimal]  # (kpi, period start, period end, value)
+
+
+def _targets(
+    owner: str, owner_params: list[Any], keys: Sequence[str], start: date, end: date
+) -> list[tuple[Any, ...]]:
+    """(person_id, kpi, period start, period end, value) of the targets matching `owner` (a
+    condition on subject kind, person or team) for `keys`, with periods inside [start, end)."""
+    sql = (
+        "SELECT person_id, kpi, period_start, period_end, value"
+        f" FROM {Target._meta.db_table} WHERE {owner}"
+        f" AND kpi IN ({', '.join(['%s'] * len(keys))})"
+        " AND period_start >= %s AND period_end <= %s ORDER BY kpi, period_start, period_end"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*owner_params, *keys, day_param(start), day_param(end)])
+        rows = cursor.fetchall()
+    return [
+        (person, kpi, db_date(lo), db_date(hi), money(value)) for person, kpi, lo, hi, value in rows
+    ]
+
+
+def target_rows(keys: Sequence[str], subject: Subject, start: date, end: date) -> list[TargetRow]:
     """(kpi, period start, period end, value) of the subject's targets for `keys` whose periods
     lie inside [start, end), ordered by kpi and period."""
     if not keys:
         return []
-    subject_sql, subject_params = {
+    owner, owner_params = {
         "person": ("person_id = %s", [subject.person_id]),
         "team": ("team_id = %s", [subject.team_id]),
     }.get(subject.kind, ("1 = 1", []))
-    sql = (
-        f"SELECT kpi, period_start, period_end, value FROM {Target._meta.db_table}"
-        f" WHERE subject_kind = %s AND {subject_sql} AND kpi IN ({', '.join(['%s'] * len(keys))})"
-        " AND period_start >= %s AND period_end <= %s ORDER BY kpi, period_start, period_end"
+    rows = _targets(
+        f"subject_kind = %s AND {owner}", [subject.kind, *owner_params], keys, start, end
     )
-    params = [subject.kind, *subject_params, *keys, day_param(start), day_param(end)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    return [(kpi, db_date(lo), db_date(hi), money(value)) for kpi, lo, hi, value in rows]  # type: ignore[misc]
+    return [row[1:] for row in rows]
 
 
 def person_target_rows(
     keys: Sequence[str], person_ids: Sequence[int], start: date, end: date
-) -> dict[int, list[tuple[str, date, date, Decimal]]]:
+) -> dict[int, list[TargetRow]]:
     """`target_rows` of many people at once (a leaderboard's reps), by person id."""
-    by_person: dict[int, list[tuple[str, date, date, Decimal]]] = {}
+    by_person: dict[int, list[TargetRow]] = {}
     if not keys or not person_ids:
         return by_person
     people, people_params = _in("person_id", sorted(set(person_ids)))
-    sql = (
-        f"SELECT person_id, kpi, period_start, period_end, value FROM {Target._meta.db_table}"
-        f" WHERE subject_kind = %s AND {people} AND kpi IN ({', '.join(['%s'] * len(keys))})"
-        " AND period_start >= %s AND period_end <= %s ORDER BY kpi, period_start, period_end"
-    )
-    params = ["person", *people_params, *keys, day_param(start), day_param(end)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    for person, kpi, lo, hi, value in rows:
-        by_person.setdefault(person, []).append((kpi, db_date(lo), db_date(hi), money(value)))  # type: ignore[arg-type]
+    for person, *row in _targets(
+        f"subject_kind = %s AND {people}", ["person", *people_params], keys, start, end
+    ):
+        by_person.setdefault(person, []).append(tuple(row))
     return by_person
 
 
@@ -365,17 +382,10 @@ def health_counts(
         "CASE WHEN last_activity_at IS NOT NULL AND last_activity_at > stage_entered_at"
         " THEN last_activity_at ELSE stage_entered_at END"
     )
-    cutoff_params: list[Any] = []
-    whens = []
-    for stage_id, moment in sorted(stall_before.items()):
-        whens.append("WHEN %s THEN %s")
-        cutoff_params += [stage_id, moment_param(moment)]
-    stalled = (
-        f"SUM(CASE WHEN {last_touch} < (CASE stage_id {' '.join(whens)} ELSE NULL END)"
-        " THEN 1 ELSE 0 END)"
-        if whens
-        else "0"
+    cutoff, cutoff_params = _case(
+        "stage_id", {stage: moment_param(at) for stage, at in stall_before.items()}, "NULL"
     )
+    stalled = f"SUM(CASE WHEN {last_touch} < ({cutoff}) THEN 1 ELSE 0 END)" if stall_before else "0"
     sql = (
         "SELECT COUNT(*),"
         " SUM(CASE WHEN next_step = '' THEN 1 ELSE 0 END),"
@@ -398,16 +408,6 @@ def health_counts(
 
 
 # ----------------------------------------------------------------------------- stage history
-
-
-def _case(column: str, mapping: dict[int, int], default: str) -> tuple[str, list[int]]:
-    """CASE column WHEN key THEN value ... ELSE default END, with its parameters."""
-    if not mapping:
-        return default, []
-    whens = " ".join("WHEN %s THEN %s" for _ in mapping)
-    return f"CASE {column} {whens} ELSE {default} END", [
-        part for item in sorted(mapping.items()) for part in item
-    ]
 
 
 def stage_step_counts(
