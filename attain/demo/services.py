@@ -291,18 +291,21 @@ def demo_generate(
 
 
 def _analyze_all() -> None:
-    """PostgreSQL: planner statistics for every table the demo filled, right away.
+    """PostgreSQL: planner statistics and a visibility map for every table the demo filled.
 
     The bulk-loaded tables are analysed after their load, but people, teams, rollups and
     targets were not; without statistics the planner takes a 2,000-row table for one row (a
     leaderboard's join then cost 9 ms instead of 5), and autovacuum, where it runs at all, gets
-    there only later. SQLite is left as it is: its planner's choices here are the ones
-    measured without statistics.
+    there only later. VACUUM also marks the freshly written pages all-visible, so reads stop
+    checking each row's visibility: summing a quarter of 2,000 reps' month rollups went from
+    7.4 ms to 5.0 ms at large. VACUUM cannot run inside a transaction: a caller's open
+    transaction gets the statistics alone. SQLite is left as it is: its planner's choices here
+    are the ones measured without statistics.
     """
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE")
 
 
 def _reference_data(plan: DemoPlan) -> dict[str, int]:

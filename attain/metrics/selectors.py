@@ -415,16 +415,18 @@ def _ranked_rows(
     ranked = [i for i, value in enumerate(values) if value is not None]
     scores = cast(list[Decimal], values)  # at the positions in `ranked`, never None
     ranked.sort(key=scores.__getitem__, reverse=kpi.direction is Direction.HIGHER)
-    # Equal values are adjacent now; each shares the rank of the first (1, 2, 2, 4, …).
-    rank_of: dict[Decimal, int] = {}
+    # Rows from plain tuples (`_make`: no keyword handling per row); equal values are adjacent
+    # now, and each shares the rank of the first (1, 2, 2, 4, …).
+    make = LeaderboardRow._make
+    rows_out: list[LeaderboardRow] = []
+    rank, previous = 0, None
     for position, i in enumerate(ranked, start=1):
-        rank_of.setdefault(scores[i], position)
-    rows_out = [
-        LeaderboardRow(rank_of[value], rep[0], rep[1], rep[2], rep[3], value)
-        for value, rep in ((scores[i], people[i]) for i in ranked)
-    ]
+        value = scores[i]
+        if value != previous:
+            rank, previous = position, value
+        rows_out.append(make((rank, *people[i][:REP_SUMS], value)))
     rows_out += [
-        LeaderboardRow(None, rep[0], rep[1], rep[2], rep[3], None)
+        make((None, *rep[:REP_SUMS], None))
         for rep, value in zip(people, values, strict=True)
         if value is None
     ]

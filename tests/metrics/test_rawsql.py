@@ -112,6 +112,28 @@ def test_open_rows_at_a_past_moment_take_the_stage_of_that_moment(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("live", [False, True])
+def test_open_ages_are_the_open_rows_counted_and_aged_per_stage(
+    history: History, live: bool
+) -> None:
+    """The grouped age read (one team's average deal age) against the rows it sums: per stage
+    then, the count of open deals and their summed whole days from local created day to at."""
+    at = berlin(2026, 4, 20, 12) if not live else berlin(2026, 7, 10, 9)
+    day = at.date()
+    for subject in _subjects(history):
+        spans = subtree_spans(subject) if subject.kind == "team" else None
+        rows = rawsql.open_rows(subject, spans, at=at, at_day=day, live=live)
+        expected: dict[int, tuple[int, int]] = {}
+        for row in rows:
+            count, days = expected.get(row.stage_id, (0, 0))
+            expected[row.stage_id] = (count + 1, days + (day - row.created_on).days)
+        ages = rawsql.open_ages(subject, spans, at=at, at_day=day, live=live)
+        assert ages == expected, subject.label
+    company = rawsql.open_ages(Subject.company(), None, at=at, at_day=day, live=live)
+    assert sum(count for count, _ in company.values()) == (5 if not live else 2)
+
+
+@pytest.mark.django_db
 def test_stage_entered_at_is_the_moment_of_the_latest_change(
     history: History, stages: dict[str, Stage]
 ) -> None:

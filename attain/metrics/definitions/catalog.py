@@ -187,23 +187,23 @@ def _stage_conversion(m: Measures) -> Decimal | None:
 def _age_steps(m: Measures) -> list[StepValue]:
     stages = m.stages()
     rows = []
-    for stage_id, ages in sorted(
+    for stage_id, (count, days) in sorted(
         m.deal_age_by_stage.items(),
         key=lambda kv: stages[kv[0]].position if kv[0] in stages else 0,
     ):
         rows.append(
             StepValue(
                 stages[stage_id].name if stage_id in stages else str(stage_id),
-                (Decimal(sum(ages)) / len(ages)).quantize(QUANTUM[Unit.DAYS], ROUND_HALF_UP),
-                len(ages),
+                (Decimal(days) / count).quantize(QUANTUM[Unit.DAYS], ROUND_HALF_UP),
+                count,
             )
         )
     return rows
 
 
 def _average_age(m: Measures) -> Decimal | None:
-    ages = [a for values in m.deal_age_by_stage.values() for a in values]
-    return ratio(sum(ages), len(ages))
+    groups = m.deal_age_by_stage.values()
+    return ratio(sum(days for _, days in groups), sum(count for count, _ in groups))
 
 
 def _share(part: str) -> Callable[[Measures], Decimal | None]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import statistics
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -421,12 +420,23 @@ class Measures:
         return self.open_totals.count
 
     @cached_property
-    def deal_age_by_stage(self) -> dict[int, list[int]]:
-        """Ages in days (as-of day minus local created day) of open deals, per stage id."""
-        ages: dict[int, list[int]] = defaultdict(list)
+    def deal_age_by_stage(self) -> dict[int, tuple[int, int]]:
+        """Open deals per stage id as (count, summed age in days), an age being the as-of day
+        minus the local created day. From the open deals' rows when several KPIs share them,
+        else counted in SQL (a team's average age alone needs no row per deal)."""
+        if not (self.open_rows_shared and self._small_subject()):
+            return rawsql.open_ages(
+                self.subject,
+                self.spans,
+                at=self.as_of,
+                at_day=self.as_of_day,
+                live=self.ctx.is_live(self.period),
+            )
+        ages: dict[int, tuple[int, int]] = {}
         for deal in self.open_deals:
-            ages[deal.stage_id].append((self.as_of_day - deal.created_on).days)
-        return dict(ages)
+            count, days = ages.get(deal.stage_id, (0, 0))
+            ages[deal.stage_id] = (count + 1, days + (self.as_of_day - deal.created_on).days)
+        return ages
 
     # ------------------------------------------------------------------ pipeline health (now)
 
