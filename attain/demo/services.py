@@ -69,7 +69,7 @@ from attain.demo.profiles import (
 )
 from attain.demo.targets import demo_targets_create
 from attain.metrics.engine.rollups import rollup_rebuild
-from attain.metrics.models import NodeDay, PersonDay, PersonMonth, Target
+from attain.metrics.models import NodeDay, PersonDay, PersonMonth, PersonQuarter, Target
 from attain.org.models import (
     Holiday,
     Organisation,
@@ -90,6 +90,7 @@ FLUSH_ROWS: Final = 50_000
 WIPE_ORDER: Final[tuple[type[models.Model], ...]] = (
     Target,
     NodeDay,
+    PersonQuarter,
     PersonMonth,
     PersonDay,
     Lead,

@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from attain.metrics.models import NodeDay, PersonDay, PersonMonth, Target
+from attain.metrics.models import NodeDay, PersonDay, PersonMonth, PersonQuarter, Target
 
 
 @admin.register(Target)
@@ -44,6 +44,14 @@ class PersonDayAdmin(ReadOnlyAdmin):
 class PersonMonthAdmin(ReadOnlyAdmin):
     list_display = ("person", "team", "month", "calls", "deals_won", "revenue_won")
     list_filter = ("month",)
+    search_fields = ("person__full_name",)
+    list_select_related = ("person", "team")
+
+
+@admin.register(PersonQuarter)
+class PersonQuarterAdmin(ReadOnlyAdmin):
+    list_display = ("person", "team", "quarter", "calls", "deals_won", "revenue_won")
+    list_filter = ("quarter",)
     search_fields = ("person__full_name",)
     list_select_related = ("person", "team")
 

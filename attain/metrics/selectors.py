@@ -339,6 +339,7 @@ def kpi_leaderboards(
         start=period.start,
         end=period.end,
         names=names,
+        start_month=ctx.org.fiscal_year_start_month,
         team_path=team.path if team is not None else None,
     )
     boards = dict(cached)

@@ -21,7 +21,7 @@ from attain.audit.services import Action, Actor, audit_log, created_changes, dif
 from attain.core.errors import ValidationFailed
 from attain.core.money import MoneyError, validate_currency
 from attain.core.periods import PeriodType, WeekRule, YearNaming
-from attain.metrics.engine.rollups import rollup_refresh
+from attain.metrics.engine.rollups import rollup_quarters_realign, rollup_refresh
 from attain.org.models import (
     Holiday,
     Organisation,
@@ -103,6 +103,8 @@ def organisation_configure(*, actor: Actor, **values: Any) -> Organisation:
             raise ValidationFailed({"name": "required when creating the organisation"})
         org = Organisation.objects.create(**cleaned)
         audit_log(actor=actor, instance=org, action=Action.CREATE, changes=created_changes(org))
+        if org.fiscal_year_start_month != 1:  # rollups written before it used January
+            rollup_quarters_realign()
         return org
     if cleaned.get("time_zone", org.time_zone) != org.time_zone and _has_crm_records():
         raise ValidationFailed(
@@ -112,9 +114,14 @@ def organisation_configure(*, actor: Actor, **values: Any) -> Organisation:
             }
         )
     before = snapshot(org, cleaned)
+    realign = cleaned.get("fiscal_year_start_month", org.fiscal_year_start_month) != (
+        org.fiscal_year_start_month
+    )
     for field, value in cleaned.items():
         setattr(org, field, value)
     org.save()
+    if realign:  # quarter rollups are blocks of the fiscal year: move them with it
+        rollup_quarters_realign()
     audit_log(actor=actor, instance=org, action=Action.UPDATE, changes=diff(before, cleaned))
     return org
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from itertools import pairwise
 
 import pytest
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
+from hypothesis import given
+from hypothesis import strategies as st
 
+from attain.metrics.engine import quarters
 from attain.metrics.engine.context import MetricsContext
 from attain.metrics.engine.facts import FACT_NAMES, MONEY_FACTS
 from attain.metrics.engine.factsql import (
@@ -17,13 +21,14 @@ from attain.metrics.engine.factsql import (
     facts_from_row,
     facts_sum_ranges,
     index_probe_plan,
-    month_split,
     reps_with_facts,
 )
 from attain.metrics.engine.measures import fact_queryset, fact_source, sum_facts
+from attain.metrics.engine.rollups import rollup_verify
 from attain.metrics.engine.subjects import Subject
-from attain.metrics.models import PersonDay
+from attain.metrics.models import PersonDay, PersonQuarter
 from attain.org.models import Person, Role, TeamMembership
+from attain.org.services import organisation_configure
 from tests.metrics.conftest import History
 
 RANGES = [
@@ -90,54 +95,26 @@ def test_grouped_by_person_limited_to_a_team_subtree(history: History) -> None:
     assert grouped  # the fixture has North activity in the quarter
 
 
-@pytest.mark.parametrize(
-    ("start", "end"),
-    [
-        (date(2026, 4, 1), date(2026, 7, 1)),  # whole months only
-        (date(2026, 4, 10), date(2026, 6, 20)),  # edges and a month between
-        (date(2026, 5, 3), date(2026, 5, 28)),  # inside one month: days only
-        (date(2025, 12, 15), date(2026, 12, 31)),  # a year with both edges
-    ],
-)
-def test_per_person_sums_from_months_and_edge_days_equal_the_day_sums(
-    history: History, start: date, end: date
-) -> None:
-    names = list(FACT_NAMES)
-    for team_path in (None, history.north.path, history.company.path):
-        grouped = facts_by_group(
-            kind="all",
-            key=None,
-            start=start,
-            end=end,
-            group="person_id",
-            names=names,
-            team_path=team_path,
-        )
-        rows = PersonDay.objects.filter(day__gte=start, day__lt=end)
-        if team_path is not None:
-            rows = rows.filter(team__path__startswith=team_path)
-        expected = {
-            person_id: sum_facts(rows.filter(person_id=person_id))
-            for person_id in set(rows.values_list("person_id", flat=True))
-        }
-        assert grouped == expected, (start, end, team_path)
+def _person_day_sums(
+    start: date, end: date, names: list[str], team_path: str | None
+) -> dict[int, dict[str, object]]:
+    """The reference: per-person sums straight from PersonDay through the ORM."""
+    days = PersonDay.objects.filter(day__gte=start, day__lt=end)
+    if team_path is not None:
+        days = days.filter(team__path__startswith=team_path)
+    return {
+        row.pop("person_id"): row
+        for row in days.values("person_id").annotate(**{n: Sum(n) for n in names})
+    }
 
 
-@pytest.mark.parametrize(
-    ("start", "end"),
-    [
-        (date(2026, 4, 1), date(2026, 7, 1)),  # whole months only
-        (date(2026, 4, 10), date(2026, 6, 20)),  # edges and a month between
-        (date(2026, 5, 3), date(2026, 5, 28)),  # inside one month: days only
-    ],
-)
-def test_reps_with_facts_are_the_reps_in_scope_with_their_per_person_sums(
-    history: History, start: date, end: date
-) -> None:
+def _assert_reps_with_facts(history: History, start: date, end: date, start_month: int = 1) -> None:
     names = list(FACT_NAMES)
     zero = facts_from_row([None] * len(names), names)
     for team_path in (None, history.north.path, history.south.path):
-        rows = reps_with_facts(start=start, end=end, names=names, team_path=team_path)
+        rows = reps_with_facts(
+            start=start, end=end, names=names, start_month=start_month, team_path=team_path
+        )
         people = Person.objects.filter(role=Role.REP, hire_date__lt=end).filter(
             Q(leave_date__isnull=True) | Q(leave_date__gt=start)
         )
@@ -150,7 +127,8 @@ def test_reps_with_facts_are_the_reps_in_scope_with_their_per_person_sums(
         assert [row[:REP_SUMS] for row in rows] == [
             (p.pk, p.full_name, p.email, p.fte) for p in by_name
         ], (start, end, team_path)
-        sums = facts_by_group(
+        expected = _person_day_sums(start, end, names, team_path)
+        grouped = facts_by_group(
             kind="all",
             key=None,
             start=start,
@@ -161,7 +139,8 @@ def test_reps_with_facts_are_the_reps_in_scope_with_their_per_person_sums(
         )
         for row in rows:
             facts = dict(zip(names, row[REP_SUMS:], strict=True))
-            assert facts == sums.get(row[0], zero), (start, end, team_path, row[1])
+            assert facts == {**zero, **expected.get(row[0], {})}, (start, end, team_path, row[1])
+            assert facts == grouped.get(row[0], zero)
             for name in MONEY_FACTS:
                 money = facts[name]
                 assert isinstance(money, Decimal)
@@ -169,8 +148,40 @@ def test_reps_with_facts_are_the_reps_in_scope_with_their_per_person_sums(
         assert all(isinstance(row[3], Decimal) for row in rows)
 
 
+RANGES_BY_KIND = [
+    (date(2026, 4, 1), date(2026, 7, 1)),  # one fiscal quarter: PersonQuarter only
+    (date(2026, 3, 1), date(2026, 8, 1)),  # a month, a quarter, a month
+    (date(2026, 1, 1), date(2027, 1, 1)),  # the fiscal year: four quarters
+    (date(2026, 4, 10), date(2026, 6, 20)),  # edges and a month between
+    (date(2026, 5, 3), date(2026, 5, 28)),  # inside one month: days only
+    (date(2026, 3, 20), date(2026, 7, 3)),  # days, a quarter, days
+]
+
+
+@pytest.mark.parametrize(("start", "end"), RANGES_BY_KIND)
+def test_reps_with_facts_are_the_reps_in_scope_with_their_per_person_sums(
+    history: History, start: date, end: date
+) -> None:
+    _assert_reps_with_facts(history, start, end)
+
+
+def test_the_quarter_rollup_follows_the_fiscal_year_start(history: History) -> None:
+    """Moving the fiscal year to start in February moves every block to Feb/May/Aug/Nov, and
+    sums over the new quarters still equal the person-days."""
+    before = PersonQuarter.objects.count()
+    assert before and {
+        q.month for q in PersonQuarter.objects.values_list("quarter", flat=True)
+    } <= {1, 4, 7, 10}
+    organisation_configure(actor=None, fiscal_year_start_month=2)
+    months = {q.month for q in PersonQuarter.objects.values_list("quarter", flat=True)}
+    assert months and months <= {2, 5, 8, 11}
+    assert rollup_verify(samples=60, seed=11) == []
+    for start, end in [(date(2026, 5, 1), date(2026, 8, 1)), *RANGES_BY_KIND]:
+        _assert_reps_with_facts(history, start, end, start_month=2)
+
+
 def test_reps_with_no_facts_asked_are_just_the_reps(history: History) -> None:
-    rows = reps_with_facts(start=date(2026, 4, 1), end=date(2026, 7, 1), names=[])
+    rows = reps_with_facts(start=date(2026, 4, 1), end=date(2026, 7, 1), names=[], start_month=1)
     assert [row[1:] for row in rows] == [
         ("Alice Rep", "alice@acme.test", Decimal("1.00")),
         ("Bob Rep", "bob@acme.test", Decimal("1.00")),
@@ -178,19 +189,56 @@ def test_reps_with_no_facts_asked_are_just_the_reps(history: History) -> None:
     ]
 
 
-def test_month_split_covers_the_range_exactly() -> None:
-    assert month_split(date(2026, 4, 1), date(2026, 7, 1)) == (
-        (date(2026, 4, 1), date(2026, 7, 1)),
+def test_quarters_split_by_hand() -> None:
+    blocks = (date(2026, 4, 1), date(2026, 7, 1))
+    assert quarters.split(date(2026, 4, 1), date(2026, 7, 1), 1) == (blocks, [], [])
+    assert quarters.split(date(2026, 4, 1), date(2026, 7, 1), 2) == (
+        None,
+        [(date(2026, 4, 1), date(2026, 7, 1))],
         [],
     )
-    assert month_split(date(2026, 4, 10), date(2026, 6, 20)) == (
-        (date(2026, 5, 1), date(2026, 6, 1)),
+    assert quarters.split(date(2026, 3, 20), date(2026, 7, 3), 1) == (
+        blocks,
+        [],
+        [(date(2026, 3, 20), date(2026, 4, 1)), (date(2026, 7, 1), date(2026, 7, 3))],
+    )
+    assert quarters.split(date(2026, 4, 10), date(2026, 6, 20), 1) == (
+        None,
+        [(date(2026, 5, 1), date(2026, 6, 1))],
         [(date(2026, 4, 10), date(2026, 5, 1)), (date(2026, 6, 1), date(2026, 6, 20))],
     )
-    assert month_split(date(2026, 5, 3), date(2026, 5, 28)) == (
+    assert quarters.split(date(2026, 5, 3), date(2026, 5, 28), 1) == (
         None,
+        [],
         [(date(2026, 5, 3), date(2026, 5, 28))],
     )
+    assert quarters.quarter_of(date(2026, 1, 31), 2) == date(2025, 11, 1)
+    assert quarters.quarters_covering(date(2026, 1, 1), date(2026, 2, 1), 2) == (
+        date(2025, 11, 1),
+        date(2026, 2, 1),
+    )
+
+
+@given(
+    start=st.dates(date(2020, 1, 1), date(2030, 12, 31)),
+    days=st.integers(1, 900),
+    start_month=st.integers(1, 12),
+)
+def test_quarters_split_tiles_the_range_with_aligned_pieces(
+    start: date, days: int, start_month: int
+) -> None:
+    end = start + timedelta(days=days)
+    blocks, months, edge_days = quarters.split(start, end, start_month)
+    pieces = sorted([*([blocks] if blocks else []), *months, *edge_days])
+    assert pieces[0][0] == start and pieces[-1][1] == end
+    assert all(a[1] == b[0] for a, b in pairwise(pieces))
+    assert all(lo < hi for lo, hi in pieces)
+    if blocks:
+        for edge in blocks:
+            assert edge.day == 1 and (edge.month - start_month) % 3 == 0
+    for lo, hi in months:
+        assert lo.day == 1 and hi.day == 1
+    assert len(edge_days) <= 2 and len(months) <= 2
 
 
 def test_grouped_by_day_returns_dates(history: History, ctx: MetricsContext) -> None:

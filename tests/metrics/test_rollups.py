@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from attain.crm.services import activity_log, deal_change_stage, deal_update
-from attain.metrics.engine.rollups import rollup_rebuild, rollup_verify
+from attain.metrics.engine.rollups import raw_date_span, rollup_rebuild, rollup_verify
 from attain.metrics.engine.subjects import Subject
-from attain.metrics.models import NodeDay, PersonDay, PersonMonth
+from attain.metrics.models import NodeDay, PersonDay, PersonMonth, PersonQuarter
 from attain.metrics.selectors import facts_for
-from attain.org.services import membership_start
+from attain.org.services import membership_start, organisation_configure
 from tests.conftest import berlin
 from tests.metrics.conftest import History
 
@@ -46,7 +46,16 @@ def _rows() -> tuple[list[Any], list[Any], list[Any]]:
         ),
         key=lambda row: (row[0], row[1] or 0, row[2]),
     )
-    return people, nodes, months
+    quarters = sorted(
+        (
+            tuple(row)
+            for row in PersonQuarter.objects.values_list(
+                "person_id", "team_id", "quarter", "calls", "revenue_won", "deals_won", "margin_won"
+            )
+        ),
+        key=lambda row: (row[0], row[1] or 0, row[2]),
+    )
+    return people, nodes, months + quarters
 
 
 def test_incrementally_maintained_rollups_equal_a_full_rebuild(history: History) -> None:
@@ -55,6 +64,21 @@ def test_incrementally_maintained_rollups_equal_a_full_rebuild(history: History)
     assert _rows() == incremental
     assert incremental[0], "the history produced rollup rows"
     assert incremental[2], "and person-month rows"
+    assert PersonQuarter.objects.exists(), "and person-quarter rows"
+
+
+def test_a_rebuild_from_the_day_after_the_last_record_keeps_its_quarter(
+    history: History,
+) -> None:
+    """The last record is on 30 Jun; with the fiscal year from February the quarter May-Jul
+    holds it, and a rebuild since 1 Jul deletes that quarter: it must be derived again."""
+    organisation_configure(actor=None, fiscal_year_start_month=2)
+    before = _rows()
+    span = raw_date_span()
+    assert span is not None and span[1] == date(2026, 6, 30)
+    rollup_rebuild(since=span[1] + timedelta(days=1))
+    assert _rows() == before
+    assert rollup_verify(samples=40, seed=8) == []
 
 
 def test_a_rebuild_from_mid_month_keeps_the_month_rows_whole(history: History) -> None:

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date
 from decimal import Context, Decimal
 from typing import Any
 
 from django.db import connection, transaction
 
+from attain.metrics.engine import quarters
 from attain.metrics.engine.facts import FACT_NAMES, MONEY_FACTS
-from attain.metrics.models import NodeDay, PersonDay, PersonMonth
+from attain.metrics.models import NodeDay, PersonDay, PersonMonth, PersonQuarter
 from attain.org.models import Person, Role, Team, TeamMembership
 
 Number = Decimal | int
@@ -150,7 +151,8 @@ def facts_by_group(
 
     With `team_path` (only for kind "all"), person-days are limited to those spent in that
     team's subtree (leaderboards of a team count only what each rep did while in it). Per-person
-    sums read whole calendar months from PersonMonth and only the edge days from PersonDay.
+    sums read whole fiscal quarters from PersonQuarter, whole months from PersonMonth and only
+    the edge days from PersonDay.
     """
     if group not in ("person_id", "day"):
         raise ValueError(f"cannot group rollups by {group!r}")
@@ -175,21 +177,17 @@ def facts_by_group(
     )
 
 
-def month_split(start: date, end: date) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
-    """[start, end) as whole calendar months (or None) plus the day ranges at either edge."""
-    first = start if start.day == 1 else (start.replace(day=1) + timedelta(days=32)).replace(day=1)
-    last = end.replace(day=1)
-    if first >= last:
-        return None, [(start, end)]
-    edges = [(lo, hi) for lo, hi in ((start, first), (last, end)) if lo < hi]
-    return (first, last), edges
-
-
 def _per_person(
     *, start: date, end: date, names: Sequence[str], team_path: str | None
 ) -> dict[Any, Facts]:
-    """Per-person sums: whole months from PersonMonth, the edge days from PersonDay."""
-    sql, params = _person_sums_sql(start=start, end=end, names=names, team_path=team_path)
+    """Per-person sums (see `_person_sums_sql`), in blocks of the stored fiscal year."""
+    sql, params = _person_sums_sql(
+        start=start,
+        end=end,
+        names=names,
+        team_path=team_path,
+        start_month=quarters.fiscal_start_month(),
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -210,7 +208,12 @@ REP_SUMS = 4  # the index of the first sum in a RepRow
 
 
 def reps_with_facts(
-    *, start: date, end: date, names: Sequence[str], team_path: str | None = None
+    *,
+    start: date,
+    end: date,
+    names: Sequence[str],
+    start_month: int,
+    team_path: str | None = None,
 ) -> list[RepRow]:
     """Reps employed during [start, end), each with facts `names` summed over it, in ONE
     statement (a leaderboard of 2,000 reps: people and sums were two reads and a merge).
@@ -219,6 +222,7 @@ def reps_with_facts(
     by name with Python's order, and this spares them a sort (and PostgreSQL a locale-aware
     sort, the slowest step of the statement). With `team_path`, only reps in that team's
     subtree at some point in the period, and each rep's sums count only the days spent in it.
+    `start_month` is the organisation's fiscal year start (the quarter rollup's blocks).
     A rep with no rollup rows has zero sums.
     """
     unknown = set(names) - set(FACT_NAMES)
@@ -231,7 +235,9 @@ def reps_with_facts(
     join = ""
     params: list[Any] = []
     if names:
-        sums, params = _person_sums_sql(start=start, end=end, names=names, team_path=team_path)
+        sums, params = _person_sums_sql(
+            start=start, end=end, names=names, team_path=team_path, start_month=start_month
+        )
         join = f" LEFT JOIN ({sums}) s ON s.person_id = p.id"
     where = "p.role = %s AND p.hire_date < %s AND (p.leave_date IS NULL OR p.leave_date > %s)"
     params += [Role.REP.value, _day(end), _day(start)]
@@ -265,29 +271,30 @@ def reps_with_facts(
 
 
 def _person_sums_sql(
-    *, start: date, end: date, names: Sequence[str], team_path: str | None
+    *, start: date, end: date, names: Sequence[str], team_path: str | None, start_month: int
 ) -> tuple[str, list[Any]]:
-    """SELECT person_id, SUM(name) AS name, … over [start, end), one row per person: the whole
-    calendar months from PersonMonth (three rows a rep for a quarter, not ninety), the days at
-    either edge from PersonDay, summed together in the database. With `team_path`, only rows
-    of that subtree (a rep's days while in it)."""
+    """SELECT person_id, SUM(name) AS name, … over [start, end), one row per person: whole
+    fiscal-aligned three-month blocks from PersonQuarter (one row a rep for a fiscal quarter),
+    whole calendar months outside them from PersonMonth, the days at either edge from
+    PersonDay, summed together in the database. With `team_path`, only rows of that subtree (a
+    rep's days while in it). `start_month` is the fiscal year's first month (the blocks' phase).
+    """
     join, join_params = _team_join(team_path)
-    months, edges = month_split(start, end)
+    blocks, months, days = quarters.split(start, end, start_month)
     parts: list[str] = []
     params: list[Any] = []
     columns = "".join(f", r.{name}" for name in names)
-    if months is not None:
-        parts.append(
-            f"SELECT r.person_id{columns} FROM {PersonMonth._meta.db_table} r{join}"
-            " WHERE r.month >= %s AND r.month < %s"
-        )
-        params += [*join_params, _day(months[0]), _day(months[1])]
-    if edges:
-        condition = " OR ".join("(r.day >= %s AND r.day < %s)" for _ in edges)
-        parts.append(
-            f"SELECT r.person_id{columns} FROM {PersonDay._meta.db_table} r{join} WHERE {condition}"
-        )
-        params += [*join_params, *(_day(d) for edge in edges for d in edge)]
+    reads: list[tuple[str, str, list[tuple[date, date]]]] = [
+        (PersonQuarter._meta.db_table, "quarter", [blocks] if blocks else []),
+        (PersonMonth._meta.db_table, "month", months),
+        (PersonDay._meta.db_table, "day", days),
+    ]
+    for table, column, ranges in reads:
+        if not ranges:
+            continue
+        condition = " OR ".join(f"(r.{column} >= %s AND r.{column} < %s)" for _ in ranges)
+        parts.append(f"SELECT r.person_id{columns} FROM {table} r{join} WHERE {condition}")
+        params += [*join_params, *(_day(d) for span in ranges for d in span)]
     sums = "".join(f", SUM(r.{name}) AS {name}" for name in names)
     rows = " UNION ALL ".join(parts)
     return f"SELECT r.person_id{sums} FROM ({rows}) r GROUP BY r.person_id", params

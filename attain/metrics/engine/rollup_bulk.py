@@ -34,12 +34,19 @@ from attain.metrics.engine.facts import (
     MONEY_FACTS,
     deal_margin,
 )
-from attain.metrics.models import NodeDay, PersonDay, PersonMonth
+from attain.metrics.engine.quarters import (
+    add_months,
+    fiscal_start_month,
+    quarter_of,
+    quarters_covering,
+)
+from attain.metrics.models import NodeDay, PersonDay, PersonMonth, PersonQuarter
 from attain.org.models import Team, TeamMembership
 
 ROLLUP_TABLES = [
     PersonDay._meta.db_table,
     PersonMonth._meta.db_table,
+    PersonQuarter._meta.db_table,
     NodeDay._meta.db_table,
 ]
 # Rebuild the rollups' indexes once when writing at least a quarter of the table's rows ...
@@ -360,6 +367,7 @@ def rollup_recompute(
         if not rows.is_empty():
             person_days = frame_insert(PersonDay._meta.db_table, _money_columns(rows))
         _derive_months(month_lo, month_hi, ids)
+        derive_quarters(*quarters_covering(month_lo, month_hi, fiscal_start_month()), ids)
         node_days = _derive_nodes(start, end)
     return person_days, node_days
 
@@ -399,6 +407,42 @@ def _derive_months(start: date, end: date, person_ids: Sequence[int] | None) -> 
             )
 
 
+def derive_quarters(
+    start: date, end: date, person_ids: Sequence[int] | None, *, start_month: int | None = None
+) -> None:
+    """PersonQuarter for the blocks in [start, end) (block boundaries): PersonMonth summed by
+    block and team, so a block holds its months whether or not they were just recomputed."""
+    start_month = start_month or fiscal_start_month()
+    _delete(PersonQuarter._meta.db_table, "quarter", start, end, person_ids)
+    months = []
+    month = start
+    while month < end:
+        months.append(month)
+        month = add_months(month, 1)
+    if not months:
+        return
+    # Each month's block as a CASE over the range's months: the same SQL on both databases.
+    block = "CASE month " + " ".join("WHEN %s THEN %s" for _ in months) + " END"
+    block_params = [part for m in months for part in (_day(m), _day(quarter_of(m, start_month)))]
+    select = (
+        f"INSERT INTO {_q(PersonQuarter._meta.db_table)} (person_id, team_id, quarter, "
+        f"{_fact_list()}) SELECT person_id, team_id, {block}, {_sums()} "
+        f"FROM {_q(PersonMonth._meta.db_table)} WHERE month >= %s AND month < %s"
+    )
+    group = " GROUP BY 1, 2, 3"  # person, team, block
+    params = [*block_params, _day(start), _day(end)]
+    with connection.cursor() as cursor:
+        if person_ids is None:
+            cursor.execute(select + group, params)
+            return
+        for offset in range(0, len(person_ids), SQL_PERSON_LIMIT):
+            chunk = list(person_ids[offset : offset + SQL_PERSON_LIMIT])
+            cursor.execute(
+                f"{select} AND person_id IN ({', '.join(['%s'] * len(chunk))}){group}",
+                [*params, *chunk],
+            )
+
+
 def _derive_nodes(start: date, end: date) -> int:
     """NodeDay for days in [start, end): every node's subtree summed from PersonDay; facts of
     days in no team count at the root only (as `TeamLookup.nodes_for` says)."""
@@ -432,4 +476,10 @@ def _derive_nodes(start: date, end: date) -> int:
         return int(cursor.rowcount)
 
 
-__all__ = ["facts_frame", "memberships_frame", "rollup_recompute", "with_teams"]
+__all__ = [
+    "derive_quarters",
+    "facts_frame",
+    "memberships_frame",
+    "rollup_recompute",
+    "with_teams",
+]

@@ -29,8 +29,9 @@ from attain.metrics.engine.facts import (
     MONEY_FACTS,
     deal_margin,
 )
-from attain.metrics.engine.rollup_bulk import ROLLUP_TABLES, rollup_recompute
-from attain.metrics.models import NodeDay, PersonDay, PersonMonth
+from attain.metrics.engine.quarters import add_months, fiscal_start_month, quarter_of
+from attain.metrics.engine.rollup_bulk import ROLLUP_TABLES, derive_quarters, rollup_recompute
+from attain.metrics.models import NodeDay, PersonDay, PersonMonth, PersonQuarter
 from attain.org.models import Team, TeamMembership
 
 Facts = dict[str, Any]
@@ -223,18 +224,26 @@ def rollup_rebuild(
     person_days = PersonDay.objects.all()
     node_days = NodeDay.objects.all()
     person_months = PersonMonth.objects.all()
+    person_quarters = PersonQuarter.objects.all()
     if since is not None:
         person_days = person_days.filter(day__gte=since)
         node_days = node_days.filter(day__gte=since)
         person_months = person_months.filter(month__gte=_month_of(since))
+        # The block that holds `since` is derived again whole, from its months.
+        person_quarters = person_quarters.filter(
+            quarter__gte=quarter_of(since, fiscal_start_month())
+        )
     person_days.delete()
     node_days.delete()
     person_months.delete()
+    person_quarters.delete()
     span = raw_date_span()
     if span is None:
         return stats
     start = max(span[0], since) if since else span[0]
     end = span[1] + timedelta(days=1)
+    if since is not None:  # at least the day `since`: its month and quarter are derived again
+        end = max(end, since + timedelta(days=1))
     if start >= end:
         return stats
     stats.start, stats.end = start, end
@@ -272,6 +281,7 @@ def rollup_refresh(*, person_id: int, days: Iterable[date] = (), since: date | N
     if not wanted:
         return
     lookup = TeamLookup.load([person_id])
+    start_month = fiscal_start_month()
     lo, hi = min(wanted), max(wanted) + timedelta(days=1)
     if since is not None:
         span = raw_date_span()
@@ -292,7 +302,7 @@ def rollup_refresh(*, person_id: int, days: Iterable[date] = (), since: date | N
             continue
         if row is not None:
             _apply_to_nodes(lookup.nodes_for(old_team), day, old_values, sign=-1)
-            _apply_to_month(person_id, old_team, day, old_values, sign=-1)
+            _apply_to_blocks(person_id, old_team, day, old_values, start_month, sign=-1)
         if _is_empty(new_values):
             if row is not None:
                 row.delete()
@@ -304,7 +314,7 @@ def rollup_refresh(*, person_id: int, days: Iterable[date] = (), since: date | N
             else:
                 PersonDay.objects.filter(pk=row.pk).update(team_id=new_team, **new_values)
             _apply_to_nodes(lookup.nodes_for(new_team), day, new_values, sign=1)
-            _apply_to_month(person_id, new_team, day, new_values, sign=1)
+            _apply_to_blocks(person_id, new_team, day, new_values, start_month, sign=1)
 
 
 def _apply_to_nodes(nodes: list[int], day: date, values: Facts, *, sign: int) -> None:
@@ -322,23 +332,28 @@ def _apply_to_nodes(nodes: list[int], day: date, values: Facts, *, sign: int) ->
     NodeDay.objects.filter(node_id__in=nodes, day=day, **_all_zero()).delete()
 
 
-def _apply_to_month(
-    person_id: int, team_id: int | None, day: date, values: Facts, *, sign: int
+def _apply_to_blocks(
+    person_id: int, team_id: int | None, day: date, values: Facts, start_month: int, *, sign: int
 ) -> None:
+    """Add (or take away) one person-day's facts to its PersonMonth and PersonQuarter rows."""
     if _is_empty(values):
         return
-    month = _month_of(day)
-    rows = PersonMonth.objects.filter(person_id=person_id, month=month)
-    rows = rows.filter(team__isnull=True) if team_id is None else rows.filter(team_id=team_id)
     changes = {name: F(name) + sign * values[name] for name in FACT_NAMES if values[name]}
-    if not rows.update(**changes):
-        PersonMonth.objects.create(
-            person_id=person_id,
-            team_id=team_id,
-            month=month,
-            **{name: sign * values[name] for name in FACT_NAMES},
-        )
-    rows.filter(**_all_zero()).delete()
+    blocks: tuple[tuple[type[PersonMonth] | type[PersonQuarter], str, date], ...] = (
+        (PersonMonth, "month", _month_of(day)),
+        (PersonQuarter, "quarter", quarter_of(day, start_month)),
+    )
+    for model, column, start in blocks:
+        rows = model.objects.filter(person_id=person_id, **{column: start})
+        rows = rows.filter(team__isnull=True) if team_id is None else rows.filter(team_id=team_id)
+        if not rows.update(**changes):
+            model.objects.create(
+                person_id=person_id,
+                team_id=team_id,
+                **{column: start},
+                **{name: sign * values[name] for name in FACT_NAMES},
+            )
+        rows.filter(**_all_zero()).delete()
 
 
 def _all_zero() -> dict[str, Any]:
@@ -364,7 +379,9 @@ def rollup_verify(*, samples: int = 40, seed: int | None = None) -> list[Mismatc
     rng = random.Random(seed)
     span = raw_date_span()
     if span is None:
-        leftover = PersonDay.objects.count() + NodeDay.objects.count() + PersonMonth.objects.count()
+        leftover = sum(
+            model.objects.count() for model in (PersonDay, NodeDay, PersonMonth, PersonQuarter)
+        )
         return [Mismatch("whole database", "rows", leftover, 0)] if leftover else []
     lookup = TeamLookup.load()
     mismatches: list[Mismatch] = []
@@ -399,6 +416,7 @@ def rollup_verify(*, samples: int = 40, seed: int | None = None) -> list[Mismatc
                     Mismatch(where, "team", row["team_id"], lookup.team_on(key[0], key[1]))
                 )
     mismatches += _verify_months(rng, months, person_ids, samples)
+    mismatches += _verify_quarters(rng, months, person_ids, samples)
     mismatches += _verify_nodes(rng, months, lookup, samples)
     return mismatches
 
@@ -433,6 +451,54 @@ def _verify_months(
                 if have != want[name]:
                     mismatches.append(Mismatch(where, name, have, want[name]))
     return mismatches
+
+
+def _verify_quarters(
+    rng: random.Random, months: list[tuple[date, date]], person_ids: list[int], samples: int
+) -> list[Mismatch]:
+    """Each sampled person-quarter row equals the sum of that person's days in its block."""
+    mismatches: list[Mismatch] = []
+    start_month = fiscal_start_month()
+    for _ in range(max(1, samples // 2) if person_ids else 0):
+        person_id = rng.choice(person_ids)
+        block = quarter_of(rng.choice(months)[0], start_month)
+        expected: dict[int | None, Facts] = defaultdict(empty_facts)
+        for row in PersonDay.objects.filter(
+            person_id=person_id, day__gte=block, day__lt=add_months(block, 3)
+        ).values("team_id", *FACT_NAMES):
+            for name in FACT_NAMES:
+                expected[row["team_id"]][name] += row[name]
+        stored = {
+            row["team_id"]: row
+            for row in PersonQuarter.objects.filter(person_id=person_id, quarter=block).values(
+                "team_id", *FACT_NAMES
+            )
+        }
+        for team_id in sorted(set(expected) | set(stored), key=lambda t: t or 0):
+            want = expected.get(team_id, empty_facts())
+            got = stored.get(team_id)
+            where = f"person {person_id} in the quarter from {block:%Y-%m} (team {team_id})"
+            for name in FACT_NAMES:
+                have = got[name] if got is not None else 0
+                if have != want[name]:
+                    mismatches.append(Mismatch(where, name, have, want[name]))
+    return mismatches
+
+
+def rollup_quarters_realign() -> None:
+    """Derive every PersonQuarter row again from PersonMonth, in blocks that start on the
+    fiscal year's current first month (`organisation_configure` calls it when that changes)."""
+    span = PersonMonth.objects.aggregate(lo=Min("month"), hi=Max("month"))
+    PersonQuarter.objects.all().delete()
+    if span["lo"] is None:
+        return
+    start_month = fiscal_start_month()
+    derive_quarters(
+        quarter_of(span["lo"], start_month),
+        add_months(quarter_of(span["hi"], start_month), 3),
+        None,
+        start_month=start_month,
+    )
 
 
 def _verify_nodes(
@@ -481,6 +547,7 @@ __all__ = [
     "empty_facts",
     "raw_date_span",
     "raw_person_day_facts",
+    "rollup_quarters_realign",
     "rollup_rebuild",
     "rollup_refresh",
     "rollup_verify",
