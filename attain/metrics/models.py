@@ -73,39 +73,53 @@ class PersonDay(FactColumns):
         return f"{self.person_id} {self.day.isoformat()}"
 
 
-class PersonMonth(FactColumns):
+class PersonBlock(FactColumns):
+    """A person's facts over a block of days (a month, a quarter) while in one team (None: in
+    no team): the per-person rollups leaderboards sum."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+", db_index=False)
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+
+    class Meta:
+        abstract = True
+
+
+def _one_row_per_person_and_team(block: str) -> list[models.BaseConstraint]:
+    """A PersonBlock table holds one row per person, team (or no team) and `block` start."""
+    return [
+        models.UniqueConstraint(
+            fields=["person", "team", block],
+            condition=Q(team__isnull=False),
+            name=f"person_{block}_unique",
+        ),
+        models.UniqueConstraint(
+            fields=["person", block],
+            condition=Q(team__isnull=True),
+            name=f"person_{block}_no_team_unique",
+        ),
+    ]
+
+
+class PersonMonth(PersonBlock):
     """PersonDay summed per calendar month and team (None: days in no team).
 
     Leaderboards rank every rep over a quarter: three rows a rep instead of ninety. `month` is the
     first day of the calendar month; a rep who changed team mid-month has one row per team.
     """
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+", db_index=False)
-    team = models.ForeignKey(
-        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
-    )
     month = models.DateField()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["person", "team", "month"],
-                condition=Q(team__isnull=False),
-                name="person_month_unique",
-            ),
-            models.UniqueConstraint(
-                fields=["person", "month"],
-                condition=Q(team__isnull=True),
-                name="person_month_no_team_unique",
-            ),
-        ]
+        constraints = _one_row_per_person_and_team("month")
         indexes = [models.Index(fields=["month", "person"], name="person_month_month_person")]
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.month:%Y-%m} team {self.team_id}"
 
 
-class PersonQuarter(FactColumns):
+class PersonQuarter(PersonBlock):
     """PersonDay summed per block of three calendar months and team (None: days in no team).
 
     The blocks start on the fiscal year's first month and every third month after it, so a
@@ -115,25 +129,10 @@ class PersonQuarter(FactColumns):
     Changing the fiscal year's first month re-derives the blocks (`rollup_quarters_realign`).
     """
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+", db_index=False)
-    team = models.ForeignKey(
-        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
-    )
     quarter = models.DateField(help_text="first day of the block's first month")
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["person", "team", "quarter"],
-                condition=Q(team__isnull=False),
-                name="person_quarter_unique",
-            ),
-            models.UniqueConstraint(
-                fields=["person", "quarter"],
-                condition=Q(team__isnull=True),
-                name="person_quarter_no_team_unique",
-            ),
-        ]
+        constraints = _one_row_per_person_and_team("quarter")
         indexes = [models.Index(fields=["quarter", "person"], name="person_quarter_quarter_person")]
 
     def __str__(self) -> str:

@@ -415,73 +415,55 @@ def rollup_verify(*, samples: int = 40, seed: int | None = None) -> list[Mismatc
                 mismatches.append(
                     Mismatch(where, "team", row["team_id"], lookup.team_on(key[0], key[1]))
                 )
-    mismatches += _verify_months(rng, months, person_ids, samples)
-    mismatches += _verify_quarters(rng, months, person_ids, samples)
+    mismatches += _verify_blocks(rng, months, person_ids, samples)
     mismatches += _verify_nodes(rng, months, lookup, samples)
     return mismatches
 
 
-def _verify_months(
+def _verify_blocks(
     rng: random.Random, months: list[tuple[date, date]], person_ids: list[int], samples: int
 ) -> list[Mismatch]:
-    """Each sampled person-month row equals the sum of that person's days in it, per team."""
-    mismatches: list[Mismatch] = []
-    for _ in range(max(1, samples // 2) if person_ids else 0):
-        person_id = rng.choice(person_ids)
-        start, end = rng.choice(months)
-        month = _month_of(start)
-        expected: dict[int | None, Facts] = defaultdict(empty_facts)
-        for row in PersonDay.objects.filter(
-            person_id=person_id, day__gte=month, day__lt=end
-        ).values("team_id", *FACT_NAMES):
-            for name in FACT_NAMES:
-                expected[row["team_id"]][name] += row[name]
-        stored = {
-            row["team_id"]: row
-            for row in PersonMonth.objects.filter(person_id=person_id, month=month).values(
-                "team_id", *FACT_NAMES
-            )
-        }
-        for team_id in sorted(set(expected) | set(stored), key=lambda t: t or 0):
-            want = expected.get(team_id, empty_facts())
-            got = stored.get(team_id)
-            where = f"person {person_id} in {month:%Y-%m} (team {team_id})"
-            for name in FACT_NAMES:
-                have = got[name] if got is not None else 0
-                if have != want[name]:
-                    mismatches.append(Mismatch(where, name, have, want[name]))
-    return mismatches
-
-
-def _verify_quarters(
-    rng: random.Random, months: list[tuple[date, date]], person_ids: list[int], samples: int
-) -> list[Mismatch]:
-    """Each sampled person-quarter row equals the sum of that person's days in its block."""
-    mismatches: list[Mismatch] = []
+    """Each sampled person-month and person-quarter row equals the sum of that person's days
+    in its month or quarter, per team."""
     start_month = fiscal_start_month()
-    for _ in range(max(1, samples // 2) if person_ids else 0):
-        person_id = rng.choice(person_ids)
-        block = quarter_of(rng.choice(months)[0], start_month)
-        expected: dict[int | None, Facts] = defaultdict(empty_facts)
-        for row in PersonDay.objects.filter(
-            person_id=person_id, day__gte=block, day__lt=add_months(block, 3)
-        ).values("team_id", *FACT_NAMES):
-            for name in FACT_NAMES:
-                expected[row["team_id"]][name] += row[name]
-        stored = {
-            row["team_id"]: row
-            for row in PersonQuarter.objects.filter(person_id=person_id, quarter=block).values(
-                "team_id", *FACT_NAMES
-            )
-        }
-        for team_id in sorted(set(expected) | set(stored), key=lambda t: t or 0):
-            want = expected.get(team_id, empty_facts())
-            got = stored.get(team_id)
-            where = f"person {person_id} in the quarter from {block:%Y-%m} (team {team_id})"
-            for name in FACT_NAMES:
-                have = got[name] if got is not None else 0
-                if have != want[name]:
-                    mismatches.append(Mismatch(where, name, have, want[name]))
+
+    def month(day: date) -> tuple[date, date, str]:
+        first = _month_of(day)
+        return first, add_months(first, 1), f"{first:%Y-%m}"
+
+    def quarter(day: date) -> tuple[date, date, str]:
+        first = quarter_of(day, start_month)
+        return first, add_months(first, 3), f"the quarter from {first:%Y-%m}"
+
+    grains: tuple[tuple[type[PersonMonth] | type[PersonQuarter], str, Any], ...] = (
+        (PersonMonth, "month", month),
+        (PersonQuarter, "quarter", quarter),
+    )
+    mismatches: list[Mismatch] = []
+    for model, column, block_of in grains:
+        for _ in range(max(1, samples // 2) if person_ids else 0):
+            person_id = rng.choice(person_ids)
+            first, end, label = block_of(rng.choice(months)[0])
+            expected: dict[int | None, Facts] = defaultdict(empty_facts)
+            for row in PersonDay.objects.filter(
+                person_id=person_id, day__gte=first, day__lt=end
+            ).values("team_id", *FACT_NAMES):
+                for name in FACT_NAMES:
+                    expected[row["team_id"]][name] += row[name]
+            stored = {
+                row["team_id"]: row
+                for row in model.objects.filter(person_id=person_id, **{column: first}).values(
+                    "team_id", *FACT_NAMES
+                )
+            }
+            for team_id in sorted(set(expected) | set(stored), key=lambda t: t or 0):
+                want = expected.get(team_id, empty_facts())
+                got = stored.get(team_id)
+                where = f"person {person_id} in {label} (team {team_id})"
+                for name in FACT_NAMES:
+                    have = got[name] if got is not None else 0
+                    if have != want[name]:
+                        mismatches.append(Mismatch(where, name, have, want[name]))
     return mismatches
 
 
