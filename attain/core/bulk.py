@@ -197,7 +197,11 @@ def reset_sequences(tables: Iterable[str], *, using: str = "default") -> None:
 
 @contextmanager
 def deferred_indexes(
-    tables: Sequence[str], *, unique: bool = False, using: str = "default"
+    tables: Sequence[str],
+    *,
+    unique: bool = False,
+    foreign_keys: bool = True,
+    using: str = "default",
 ) -> Iterator[None]:
     """Drop the tables' secondary indexes (and, on PostgreSQL, foreign keys); rebuild on exit.
 
@@ -213,7 +217,9 @@ def deferred_indexes(
     its file). Inside the caller's transaction: on failure the rollback restores everything;
     until commit the tables are locked against other writers, and on PostgreSQL (DROP INDEX takes
     an exclusive lock) against readers too, so a page that reads them waits for the load. Runs
-    ANALYZE afterwards on PostgreSQL so the planner sees the new rows.
+    ANALYZE afterwards on PostgreSQL so the planner sees the new rows. Without `foreign_keys`
+    the foreign keys stay: right for an UPDATE that leaves the key columns alone, which
+    PostgreSQL checks no row of, so dropping and validating them again would be pure cost.
     """
     connection = _connection(using)
     quote = connection.ops.quote_name
@@ -236,6 +242,8 @@ def deferred_indexes(
                 for name, definition in cursor.fetchall():
                     cursor.execute(f"DROP INDEX {quote(name)}")
                     restore.append(definition)
+                if not foreign_keys:
+                    continue
                 cursor.execute(
                     "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
                     "WHERE conrelid = to_regclass(%s) AND contype = 'f' ORDER BY conname",
