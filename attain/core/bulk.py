@@ -229,7 +229,7 @@ def deferred_indexes(
             # Pending deferred checks from earlier writes would block the ALTER TABLEs below.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-            foreign_keys: list[str] = []
+            keys: list[str] = []
             for table in tables:
                 cursor.execute(
                     "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
@@ -251,10 +251,10 @@ def deferred_indexes(
                 )
                 for name, definition in cursor.fetchall():
                     cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
-                    foreign_keys.append(
+                    keys.append(
                         f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
                     )
-            restore.extend(foreign_keys)
+            restore.extend(keys)
         elif connection.vendor == "sqlite":
             for table in tables:
                 cursor.execute(
