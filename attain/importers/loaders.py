@@ -70,6 +70,8 @@ from attain.importers.sources import FIELDS, Source
 from attain.org.models import Organisation, Person, Role
 
 LOOKUP_CHUNK = 5_000
+# A CSV row of a CRM export is rarely shorter than this; estimates the rows of a file.
+BYTES_PER_ROW = 100
 # Above this many touched deals, last_activity_at is recomputed in one grouped pass.
 BULK_DEAL_REFRESH = 20_000
 # How `attain export` writes the id of a record made in Attain (no CRM id): attain-<pk>.
@@ -1383,6 +1385,32 @@ class ActivityLoader(Loader):
         self.deals_touched: set[int] = set()
         # ... and, per batch of new rows, each deal's latest new activity (it can only advance)
         self.deals_latest: list[pl.DataFrame] = []
+        # every deal of the source (external_id, id, account_id), when read once up front
+        self.deal_links: pl.DataFrame | None = None
+
+    def prepare(self, table: Table) -> None:
+        """Read the source's deals once when there are no more of them than the file has
+        rows: a big file names most of them, and looking each batch's deals up again cost
+        0.3-0.5 s a batch (a hash join over the deal table), against one read of 200,000
+        deals in well under a second. Memory then grows with the file, as the ids seen do."""
+        if self.ctx.source_key == "generic":
+            return  # its ids may name Attain's own deals (`native`); looked up per batch
+        limit = table.path.stat().st_size // BYTES_PER_ROW
+        deal = connection.ops.quote_name(Deal._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT COUNT(*) FROM (SELECT 1 FROM {deal} WHERE source_system = %s "
+                "AND NOT (external_id = '') LIMIT %s) AS s",
+                [self.ctx.source_key, limit + 1],
+            )
+            count = cursor.fetchone()[0]
+        if count <= limit:
+            self.deal_links = frame_query(
+                f"SELECT external_id, id, account_id FROM {deal} WHERE source_system = %s "
+                "AND NOT (external_id = '')",
+                [self.ctx.source_key],
+                {"external_id": pl.String(), "id": pl.Int64(), "account_id": pl.Int64()},
+            )
 
     def load(self, frame: pl.DataFrame) -> None:
         out, errors = self.parsed(frame)
@@ -1400,9 +1428,15 @@ class ActivityLoader(Loader):
             "occurred_on",
         ]
         stored = self.existing(Activity, ids, fields)
-        linked = self.stored_frame(
-            Deal, out.get_column("deal"), {"id": pl.Int64(), "account_id": pl.Int64()}
-        )
+        refs = out.get_column("deal")
+        if self.deal_links is not None:
+            linked = self.deal_links.join(
+                refs.drop_nulls().unique().alias("external_id").to_frame(),
+                on="external_id",
+                how="semi",
+            )
+        else:
+            linked = self.stored_frame(Deal, refs, {"id": pl.Int64(), "account_id": pl.Int64()})
         result = self.ctx.result
         inserts: list[tuple[Any, ...]] = []
         updates: list[tuple[int, dict[str, Any]]] = []
