@@ -268,6 +268,10 @@ def deferred_indexes(
     yield
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # Checks the load queued (kept foreign keys on rows this transaction wrote earlier)
+            # would block CREATE INDEX: run them now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         for statement in restore:
             cursor.execute(statement)

@@ -174,6 +174,19 @@ def test_rows_loaded_while_indexes_are_deferred_are_kept_and_indexed(alice: Any)
 
 
 @pytest.mark.django_db
+def test_checks_queued_while_foreign_keys_are_kept_do_not_block_the_rebuild(alice: Any) -> None:
+    at = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
+    row = (1, "call", alice.pk, None, None, at, date(2026, 1, 5), "", None, "", "x-1", "hubspot")
+    with transaction.atomic():
+        bulk_insert("crm_activity", ACTIVITY_COLUMNS, [row])
+        # PostgreSQL queues a check for each updated row this transaction inserted.
+        with deferred_indexes(["crm_activity"], foreign_keys=False):
+            Activity.objects.update(subject="Changed")
+
+    assert Activity.objects.get().subject == "Changed"
+
+
+@pytest.mark.django_db
 def test_deferred_unique_indexes_are_rebuilt_and_refuse_a_duplicate_written_meanwhile(
     alice: Any,
 ) -> None:
