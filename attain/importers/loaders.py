@@ -1599,9 +1599,14 @@ class ActivityLoader(Loader):
             how="left",
             maintain_order="left",
         )
+        # A deal's account wins; names are looked up only for rows without one.
         account_names = {
             name: pk
-            for name in new.get_column("account").drop_nulls().unique().to_list()
+            for name in new.filter(pl.col("__deal_account").is_null())
+            .get_column("account")
+            .drop_nulls()
+            .unique()
+            .to_list()
             if (pk := self.accounts.by_name.get(name_key(name))) is not None
         }
         outcomes = {
