@@ -197,7 +197,11 @@ def reset_sequences(tables: Iterable[str], *, using: str = "default") -> None:
 
 @contextmanager
 def deferred_indexes(
-    tables: Sequence[str], *, unique: bool = False, using: str = "default"
+    tables: Sequence[str],
+    *,
+    unique: bool = False,
+    foreign_keys: bool = True,
+    using: str = "default",
 ) -> Iterator[None]:
     """Drop the tables' secondary indexes (and, on PostgreSQL, foreign keys); rebuild on exit.
 
@@ -213,7 +217,9 @@ def deferred_indexes(
     its file). Inside the caller's transaction: on failure the rollback restores everything;
     until commit the tables are locked against other writers, and on PostgreSQL (DROP INDEX takes
     an exclusive lock) against readers too, so a page that reads them waits for the load. Runs
-    ANALYZE afterwards on PostgreSQL so the planner sees the new rows.
+    ANALYZE afterwards on PostgreSQL so the planner sees the new rows. Without `foreign_keys`
+    the foreign keys stay: right for an UPDATE that leaves the key columns alone, which
+    PostgreSQL checks no row of, so dropping and validating them again would be pure cost.
     """
     connection = _connection(using)
     quote = connection.ops.quote_name
@@ -223,7 +229,7 @@ def deferred_indexes(
             # Pending deferred checks from earlier writes would block the ALTER TABLEs below.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-            foreign_keys: list[str] = []
+            keys: list[str] = []
             for table in tables:
                 cursor.execute(
                     "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
@@ -236,6 +242,8 @@ def deferred_indexes(
                 for name, definition in cursor.fetchall():
                     cursor.execute(f"DROP INDEX {quote(name)}")
                     restore.append(definition)
+                if not foreign_keys:
+                    continue
                 cursor.execute(
                     "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
                     "WHERE conrelid = to_regclass(%s) AND contype = 'f' ORDER BY conname",
@@ -243,10 +251,10 @@ def deferred_indexes(
                 )
                 for name, definition in cursor.fetchall():
                     cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
-                    foreign_keys.append(
+                    keys.append(
                         f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
                     )
-            restore.extend(foreign_keys)
+            restore.extend(keys)
         elif connection.vendor == "sqlite":
             for table in tables:
                 cursor.execute(
@@ -260,6 +268,10 @@ def deferred_indexes(
     yield
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # Checks the load queued (kept foreign keys on rows this transaction wrote earlier)
+            # would block CREATE INDEX: run them now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         for statement in restore:
             cursor.execute(statement)

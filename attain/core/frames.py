@@ -1,12 +1,18 @@
-"""Insert a whole polars frame at once: CSV COPY on PostgreSQL, executemany on SQLite.
+"""Move whole polars frames in and out of the database: CSV COPY on PostgreSQL, executemany /
+fetchall on SQLite.
 
 attain.core.bulk takes Python tuples, one call per row on PostgreSQL's binary COPY; for import
 batches that were validated as frames, letting polars write the COPY text (or the SQLite
 parameters) skips building and encoding a tuple per row in Python. Values are written exactly as
 the ORM stores them: instants in UTC (SQLite: Django's naive text form), dates as ISO text.
+Reading back (`frame_query`), PostgreSQL sends CSV that polars parses without a Python object
+per value.
 """
 
 from __future__ import annotations
+
+import io
+from typing import Any
 
 import polars as pl
 from django.db import connection
@@ -65,3 +71,35 @@ def frame_insert(table: str, frame: pl.DataFrame) -> int:
             _sqlite_text(frame).rows(),
         )
     return frame.height
+
+
+def frame_query(sql: str, params: list[Any], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """A query's rows as a frame with these columns. PostgreSQL sends them as CSV through COPY,
+    which polars reads without a Python object per value (fetchall of 200,000 rows took
+    seconds); SQLite's rows are fetched, and date columns it hands back as text parsed."""
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.execute(sql, params)
+            return rows_frame(cursor.fetchall(), schema)
+        literal = connection.ops.compose_sql(sql, params)  # type: ignore[attr-defined]
+        buffer = io.BytesIO()
+        with (
+            connection.wrap_database_errors,
+            cursor.cursor.copy(f"COPY ({literal}) TO STDOUT (FORMAT csv)") as copy,
+        ):
+            for block in copy:
+                buffer.write(block)
+    if not buffer.getbuffer().nbytes:
+        return pl.DataFrame(schema=schema)
+    buffer.seek(0)
+    return pl.read_csv(buffer, has_header=False, new_columns=list(schema), schema=schema)
+
+
+def rows_frame(rows: list[tuple[Any, ...]], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Rows as a frame; date columns that SQLite handed back as ISO text are parsed."""
+    dates = [i for i, dtype in enumerate(schema.values()) if dtype == pl.Date()]
+    text = [i for i in dates if rows and isinstance(rows[0][i], str)]
+    names = list(schema)
+    loose = {n: (pl.String() if i in text else t) for i, (n, t) in enumerate(schema.items())}
+    frame = pl.DataFrame(rows, schema=loose, orient="row")
+    return frame.with_columns(pl.col(names[i]).str.to_date("%Y-%m-%d") for i in text)

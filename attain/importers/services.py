@@ -25,7 +25,7 @@ from django.utils import timezone
 from attain.audit.services import Action, Actor, audit_bulk, audit_log, created_changes
 from attain.core.bulk import deferred_indexes, foreign_keys_checked_once, table_rows_estimate
 from attain.core.errors import ValidationFailed
-from attain.importers.loaders import LOADERS, Context
+from attain.importers.loaders import BYTES_PER_ROW, LOADERS, Context
 from attain.importers.models import ImportIssue, ImportRun, ImportStatus
 from attain.importers.reading import Unreadable, table_open
 from attain.importers.results import ImportResult, RowError
@@ -39,8 +39,6 @@ from attain.org.selectors import org_time_zone
 # Files this big load with deferred secondary indexes and, on SQLite, foreign keys checked once
 # before commit instead of row by row (about 100,000 rows of a CRM export).
 BIG_FILE_BYTES = 10 * 1024 * 1024
-# A CSV row of a CRM export is rarely shorter than this; estimates the rows of a file.
-BYTES_PER_ROW = 100
 # Defer index maintenance only when the table holds at most this many times the file's rows.
 DEFER_SHARE = 4
 # Above this many touched person-days a bulk recompute beats refreshing each one.

@@ -133,6 +133,59 @@ def test_deferred_indexes_rebuilds_every_index_and_foreign_key() -> None:
     assert _index_names("crm_activity") == before
 
 
+def _foreign_keys(table: str) -> set[str]:
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+    return {name for name, info in constraints.items() if info["foreign_key"]}
+
+
+@pytest.mark.django_db
+def test_deferred_indexes_drop_foreign_keys_on_postgresql_unless_told_to_keep_them(
+    backend: str,
+) -> None:
+    before = _foreign_keys("crm_activity")
+
+    with transaction.atomic(), deferred_indexes(["crm_activity"]):
+        dropped = _foreign_keys("crm_activity")
+    with transaction.atomic(), deferred_indexes(["crm_activity"], foreign_keys=False):
+        kept = _foreign_keys("crm_activity")
+
+    assert len(before) == 3
+    # SQLite's foreign keys belong to the table's definition; they are never dropped.
+    assert dropped == (set() if backend == "postgresql" else before)
+    assert kept == before
+    assert _foreign_keys("crm_activity") == before
+
+
+@pytest.mark.django_db
+def test_rows_loaded_while_indexes_are_deferred_are_kept_and_indexed(alice: Any) -> None:
+    at = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
+    rows = [
+        (pk, "call", alice.pk, None, None, at, date(2026, 1, 5), "", None, "", f"x-{pk}", "hubspot")
+        for pk in (1, 2)
+    ]
+    before = _index_names("crm_activity")
+
+    with transaction.atomic(), deferred_indexes(["crm_activity"], unique=True):
+        bulk_insert("crm_activity", ACTIVITY_COLUMNS, rows)
+
+    assert Activity.objects.filter(owner=alice).count() == 2
+    assert _index_names("crm_activity") == before
+
+
+@pytest.mark.django_db
+def test_checks_queued_while_foreign_keys_are_kept_do_not_block_the_rebuild(alice: Any) -> None:
+    at = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
+    row = (1, "call", alice.pk, None, None, at, date(2026, 1, 5), "", None, "", "x-1", "hubspot")
+    with transaction.atomic():
+        bulk_insert("crm_activity", ACTIVITY_COLUMNS, [row])
+        # PostgreSQL queues a check for each updated row this transaction inserted.
+        with deferred_indexes(["crm_activity"], foreign_keys=False):
+            Activity.objects.update(subject="Changed")
+
+    assert Activity.objects.get().subject == "Changed"
+
+
 @pytest.mark.django_db
 def test_deferred_unique_indexes_are_rebuilt_and_refuse_a_duplicate_written_meanwhile(
     alice: Any,

@@ -86,6 +86,48 @@ def test_pipedrive_activities_join_due_date_and_time_and_link_deals(
     )
 
 
+@pytest.mark.parametrize("per_batch", [False, True], ids=["deals-read-once", "deals-per-batch"])
+def test_activities_link_the_same_deals_whether_deals_are_read_once_or_per_batch(
+    reps, write_csv, monkeypatch, per_batch
+):
+    from attain.importers import loaders
+
+    # The source's deals are read once when there are no more than the file's estimated rows.
+    monkeypatch.setattr(loaders, "BYTES_PER_ROW", 10**9 if per_batch else 1)
+    lookups: list[int] = []
+    per_batch_lookup = loaders.Loader.stored_frame
+
+    def counted(self, *args, **kwargs):
+        lookups.append(1)
+        return per_batch_lookup(self, *args, **kwargs)
+
+    monkeypatch.setattr(loaders.Loader, "stored_frame", counted)
+    import_run(actor=None, kind="deals", path=write_csv("pd.csv", PIPEDRIVE_DEALS))
+    rows = [
+        [
+            "Activity - ID",
+            "Activity - Type",
+            "Activity - Due date",
+            "Activity - Assigned to user",
+            "Deal - ID",
+        ],
+        ["5001", "call", "2026-01-07", "Alice Rep", "101"],
+        ["5002", "meeting", "2026-01-20", "Alice Rep", "999"],
+        ["5003", "call", "2026-01-21", "Bob Rep", ""],
+    ]
+    result = import_run(actor=None, kind="activities", path=write_csv("act.csv", rows))
+
+    assert result.errors == [] and result.created == 3
+    deal = Deal.objects.get(external_id="101")
+    call = Activity.objects.get(external_id="5001")
+    assert (call.deal_id, call.account_id) == (deal.pk, deal.account_id)
+    assert deal.account_id is not None
+    assert Activity.objects.get(external_id="5002").deal is None
+    assert Activity.objects.get(external_id="5003").deal is None
+    assert any("1 activities name deals that were not imported" in n for n in result.notes)
+    assert bool(lookups) == per_batch
+
+
 def test_salesforce_and_hubspot_activities(reps, write_csv):
     salesforce = [
         ["Activity ID", "Assigned", "Subject", "Type", "Date", "Company / Account"],

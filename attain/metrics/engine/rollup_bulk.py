@@ -14,7 +14,6 @@ The reference definition of every fact stays `rollups.raw_person_day_facts`, whi
 
 from __future__ import annotations
 
-import io
 from collections import defaultdict
 from collections.abc import Sequence
 from contextlib import nullcontext
@@ -26,7 +25,7 @@ import polars as pl
 from django.db import connection
 
 from attain.core.bulk import deferred_indexes, table_rows_estimate, temporary_table
-from attain.core.frames import frame_insert
+from attain.core.frames import frame_insert, frame_query, rows_frame
 from attain.crm.models import Activity, Deal, DealStatus, Lead, Product
 from attain.metrics.engine.facts import (
     ACTIVITY_FACT_BY_KIND,
@@ -107,37 +106,6 @@ def _person_filter(column: str, person_ids: Sequence[int] | None) -> tuple[str, 
     return f" AND {column} IN ({', '.join(['%s'] * len(person_ids))})", list(person_ids)
 
 
-def _fetch(sql: str, params: list[Any], schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """A grouped query's rows as a frame. PostgreSQL sends them as CSV through COPY, which
-    polars reads without a Python object per value (fetchall of 200,000 rows took seconds)."""
-    with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
-            cursor.execute(sql, params)
-            return _frame(cursor.fetchall(), schema)
-        literal = connection.ops.compose_sql(sql, params)  # type: ignore[attr-defined]
-        buffer = io.BytesIO()
-        with (
-            connection.wrap_database_errors,
-            cursor.cursor.copy(f"COPY ({literal}) TO STDOUT (FORMAT csv)") as copy,
-        ):
-            for block in copy:
-                buffer.write(block)
-    if not buffer.getbuffer().nbytes:
-        return pl.DataFrame(schema=schema)
-    buffer.seek(0)
-    return pl.read_csv(buffer, has_header=False, new_columns=list(schema), schema=schema)
-
-
-def _frame(rows: list[tuple[Any, ...]], schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """Rows as a frame; date columns that SQLite handed back as ISO text are parsed."""
-    dates = [i for i, dtype in enumerate(schema.values()) if dtype == pl.Date()]
-    text = [i for i in dates if rows and isinstance(rows[0][i], str)]
-    names = list(schema)
-    loose = {n: (pl.String() if i in text else t) for i, (n, t) in enumerate(schema.items())}
-    frame = pl.DataFrame(rows, schema=loose, orient="row")
-    return frame.with_columns(pl.col(names[i]).str.to_date("%Y-%m-%d") for i in text)
-
-
 def facts_frame(*, start: date, end: date, person_ids: Sequence[int] | None = None) -> pl.DataFrame:
     """Facts per (person, local day) in [start, end) from the raw tables, as a frame.
 
@@ -155,7 +123,7 @@ def facts_frame(*, start: date, end: date, person_ids: Sequence[int] | None = No
         for fact in ACTIVITY_FACT_BY_KIND.values()
     )
     parts.append(
-        _fetch(
+        frame_query(
             f"SELECT owner_id, {_text_day('occurred_on')}, {pivot} FROM {activity} "
             f"WHERE occurred_on >= %s AND occurred_on < %s{where} GROUP BY owner_id, occurred_on",
             [*ACTIVITY_FACT_BY_KIND, lo, hi, *extra],
@@ -165,7 +133,7 @@ def facts_frame(*, start: date, end: date, person_ids: Sequence[int] | None = No
 
     lead = _q(Lead._meta.db_table)
     parts.append(
-        _fetch(
+        frame_query(
             f"SELECT owner_id, {_text_day('created_on')}, COUNT(*) FROM {lead} WHERE owner_id "
             f"IS NOT NULL AND created_on >= %s AND created_on < %s{where} "
             "GROUP BY owner_id, created_on",
@@ -176,7 +144,7 @@ def facts_frame(*, start: date, end: date, person_ids: Sequence[int] | None = No
 
     deal = _q(Deal._meta.db_table)
     parts.append(
-        _fetch(
+        frame_query(
             f"SELECT owner_id, {_text_day('created_on')}, COUNT(*), SUM({_cents('amount_base')}) "
             f"FROM {deal}{_scan()} "
             f"WHERE created_on >= %s AND created_on < %s{where} GROUP BY owner_id, created_on",
@@ -187,7 +155,7 @@ def facts_frame(*, start: date, end: date, person_ids: Sequence[int] | None = No
 
     won, lost = DealStatus.WON.value, DealStatus.LOST.value
     parts.append(
-        _fetch(
+        frame_query(
             f"SELECT owner_id, {_text_day('closed_on')}, "
             f"SUM(CASE WHEN status = %s THEN 1 ELSE 0 END), "
             f"SUM(CASE WHEN status = %s THEN {_cents('amount_base')} ELSE 0 END), "
@@ -246,7 +214,7 @@ def _margin_frame(lo: Any, hi: Any, where: str, extra: list[Any]) -> pl.DataFram
         bucket = totals[(owner_id, day)]
         bucket[0] += int(amount * 100)
         bucket[1] += int(margin * 100)
-    return _frame(
+    return rows_frame(
         [(owner, day, a, m) for (owner, day), (a, m) in totals.items()],
         {
             "person_id": pl.Int64(),
