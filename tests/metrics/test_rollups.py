@@ -147,3 +147,18 @@ def test_a_backdated_team_move_reattributes_existing_rollup_rows(history: Histor
     july = (date(2026, 7, 1), date(2026, 8, 1))
     assert facts_for(Subject.for_team(history.north), *july)["calls"] == 1
     assert rollup_verify(samples=30, seed=5) == []
+
+
+def test_the_upgrade_migration_fills_quarters_as_the_rollups_keep_them(history: History) -> None:
+    """An installation upgraded with month rows gets the same quarter rows a rebuild writes."""
+    import importlib
+
+    from django.apps import apps
+
+    fill = importlib.import_module("attain.metrics.migrations.0004_person_quarter_fill").fill
+    organisation_configure(actor=None, fiscal_year_start_month=2)
+    kept = _rows()
+    assert PersonQuarter.objects.exists()
+    PersonQuarter.objects.all().delete()
+    fill(apps, None)
+    assert _rows() == kept
