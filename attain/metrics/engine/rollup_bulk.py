@@ -291,10 +291,6 @@ def _delete(
             )
 
 
-def _next_month(day: date) -> date:
-    return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
-
-
 def rollup_recompute(
     *,
     start: date,
@@ -326,7 +322,7 @@ def rollup_recompute(
     if defer_indexes is None:
         stored = table_rows_estimate(PersonDay._meta.db_table)
         defer_indexes = rows.height * DEFER_SHARE >= stored and rows.height >= DEFER_MIN_ROWS
-    month_lo, month_hi = start.replace(day=1), _next_month(end.replace(day=1))
+    month_lo, month_hi = start.replace(day=1), add_months(end, 1)
     if end == end.replace(day=1):
         month_hi = end
     with deferred_indexes(ROLLUP_TABLES) if defer_indexes else nullcontext():
