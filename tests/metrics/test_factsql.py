@@ -288,3 +288,17 @@ def test_the_index_probe_plan_applies_inside_and_is_restored_after() -> None:
         after = _planner_settings()
     assert inside == ("0", "1.1")
     assert after == before != inside
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_index_probe_plan_outside_a_transaction_ends_with_its_own_commit() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("planner settings exist on PostgreSQL only")
+    assert not connection.in_atomic_block
+    before = _planner_settings()
+    with index_probe_plan():
+        assert connection.in_atomic_block
+        inside = _planner_settings()
+    after = _planner_settings()
+    assert inside == ("0", "1.1")
+    assert after == before != inside

@@ -51,22 +51,28 @@ def index_probe_plan() -> Iterator[None]:
         yield
         return
     names = [name for name, _ in _PROBE_SETTINGS]
+    assignments = ", ".join("set_config(%s, %s, true)" for _ in names)
+    pairs = [part for setting in _PROBE_SETTINGS for part in setting]
+    # Outside a transaction the block's own commit ends the transaction-local settings: one
+    # statement. Inside one they would outlive the block, so the previous values are read and
+    # put back (two statements).
+    nested = connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
+        if not nested:
+            cursor.execute(f"SELECT {assignments}", pairs)
+            yield
+            return
         cursor.execute(
-            "SELECT "
-            + ", ".join("current_setting(%s)" for _ in names)
-            + ", "
-            + ", ".join("set_config(%s, %s, true)" for _ in names),
-            [*names, *(part for setting in _PROBE_SETTINGS for part in setting)],
+            "SELECT " + ", ".join("current_setting(%s)" for _ in names) + f", {assignments}",
+            [*names, *pairs],
         )
         row = cursor.fetchone()
         previous = list(row[: len(names)]) if row is not None else []
         try:
             yield
         finally:
-            # Inside an outer transaction the settings would outlive this block: put them back.
             cursor.execute(
-                "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in names),
+                f"SELECT {assignments}",
                 [part for pair in zip(names, previous, strict=True) for part in pair],
             )
 
