@@ -28,7 +28,7 @@ from attain.metrics.engine.rollups import rollup_verify
 from attain.metrics.engine.subjects import Subject
 from attain.metrics.models import PersonDay, PersonQuarter
 from attain.org.models import Person, Role, TeamMembership
-from attain.org.services import organisation_configure
+from attain.org.services import organisation_configure, person_create
 from tests.metrics.conftest import History
 
 RANGES = [
@@ -187,6 +187,33 @@ def test_reps_with_no_facts_asked_are_just_the_reps(history: History) -> None:
         ("Bob Rep", "bob@acme.test", Decimal("1.00")),
         ("Carol Rep", "carol@acme.test", Decimal("1.00")),
     ]
+
+
+def test_reps_come_in_code_point_order_of_name_then_id(history: History) -> None:
+    """The order boards break ties by: names compared by code point (uppercase before
+    lowercase, accented letters after z, as Python compares them), equal names by id."""
+    for name, email in [
+        ("Émile Rep", "emile@acme.test"),
+        ("adam Rep", "adam.lower@acme.test"),
+        ("Zoe Rep", "zoe@acme.test"),
+        ("Bob Rep", "bob.two@acme.test"),
+    ]:
+        person_create(
+            actor=None, full_name=name, email=email, hire_date=date(2024, 1, 1), role=Role.REP
+        )
+    rows = reps_with_facts(
+        start=date(2026, 4, 1), end=date(2026, 7, 1), names=["calls"], start_month=1
+    )
+    names = [row[1] for row in rows]
+    assert names == [
+        "Alice Rep", "Bob Rep", "Bob Rep", "Carol Rep", "Zoe Rep", "adam Rep", "Émile Rep"
+    ]  # fmt: skip
+    bobs = [row[0] for row in rows if row[1] == "Bob Rep"]
+    assert bobs == sorted(bobs) and bobs[0] == history.bob.pk
+    assert [row[4] for row in rows if row[1] == "Bob Rep"] == [
+        6,
+        0,
+    ]  # Q2 calls: 2 on 1 May, 4 on 1 Jun; none
 
 
 def test_quarters_split_by_hand() -> None:
