@@ -53,7 +53,14 @@ from attain.crm.models import (
     Product,
     Stage,
 )
-from attain.importers.lookups import PeopleIndex, RateTable, base_amount, money, name_key
+from attain.importers.lookups import (
+    PeopleIndex,
+    RateTable,
+    base_amount,
+    money,
+    money_frame,
+    name_key,
+)
 from attain.importers.parsing import (
     datetime_formats,
     parse_currency,
@@ -139,6 +146,7 @@ class Loader:
         exprs: list[pl.Expr] = [pl.col(ROW)]
         narrowed = False
         reasons: list[tuple[str, pl.Expr]] = []
+        staged: list[pl.DataFrame] = []  # columns parsed ahead of the select (money)
         tz = self.ctx.tz.key
         for spec in FIELDS[self.kind]:
             if spec.name not in self.plan.positions:
@@ -167,8 +175,10 @@ class Loader:
                 value, reason = parse_datetime(text, tz)
                 value = value.dt.convert_time_zone(tz).dt.date()
             elif spec.type == "money":
-                value, currency, reason = parse_money(text)
-                exprs.append(currency.alias(f"{spec.name}__currency"))
+                prefix = f"__money_{spec.name}_"
+                staged.append(parse_money(frame, text).select(pl.all().name.prefix(prefix)))
+                value, reason = pl.col(f"{prefix}amount"), pl.col(f"{prefix}reason")
+                exprs.append(pl.col(f"{prefix}currency").alias(f"{spec.name}__currency"))
             elif spec.type == "currency":
                 value, reason = parse_currency(text)
             elif spec.type == "percent":
@@ -190,7 +200,7 @@ class Loader:
                 reason = pl.when(text.is_null()).then(pl.lit("required")).otherwise(reason)
             exprs.append(value.alias(spec.name))
             reasons.append((spec.name, reason.alias(f"!{spec.name}")))
-        out = frame.select(
+        out = frame.hstack([c for parts in staged for c in parts.iter_columns()]).select(
             exprs + [r for _, r in reasons] + [pl.col(c) for c in self._raw_columns()]
         )
         if narrowed:
@@ -1120,24 +1130,29 @@ class DealLoader(Loader):
             .then(pl.col("created_at"))
             .otherwise(pl.col("__closed_at"))
         )
+        # Money at the currency's minor unit, half-up, and in base currency, as polars decimals
+        # and integers; the rare row too big for that to match `money` exactly goes row by row.
+        # Decimals travel as their exact text: both databases read "12000.50" as the number.
+        priced = money_frame(
+            new.select(
+                "amount",
+                pl.col("__currency").alias("currency"),
+                pl.col("created_at__on").alias("day"),
+            ),
+            rates,
+            base,
+        )
+        new = new.with_columns(
+            priced.get_column("amount").alias("__amount"),
+            priced.get_column("exchange_rate").alias("__rate"),
+            priced.get_column("amount_base").alias("__base"),
+        ).filter(priced.get_column("exact"))
         settled = self._unchanged(new.filter(pl.col("__stored")), stored, won, lost, closed_at)
         new = new.filter(~pl.col("__stored"))
         done = settled | set(new.get_column(ROW).to_list())
         rest = typed.filter(~pl.col(ROW).is_in(list(done))).select(out.columns)
         if new.is_empty():
             return rest
-        # money in Python: Decimal quantizing at the currency's minor unit, half-up
-        # Decimals travel as their exact text: both databases read "12000.50" as the number.
-        amounts: list[str] = []
-        rate_values: list[str] = []
-        base_values: list[str] = []
-        for text, currency, day in new.select("amount", "__currency", "created_at__on").iter_rows():
-            amount = money(text, currency)
-            rate = rates[(currency, day)]
-            assert rate is not None
-            amounts.append(str(amount))
-            rate_values.append(str(rate))
-            base_values.append(str(base_amount(amount, rate, base)))
         # accounts named by the new deals (created when missing, before the deals point at them)
         account_ids: dict[str, int] = {}
         for name, created_at in (
@@ -1171,10 +1186,10 @@ class DealLoader(Loader):
             pl.col("product")
             .replace_strict(product_ids, default=None, return_dtype=pl.Int64)
             .alias("product_id"),
-            pl.Series("amount", amounts, dtype=pl.String),
+            pl.col("__amount").alias("amount"),
             pl.col("__currency").alias("currency"),
-            pl.Series("exchange_rate", rate_values, dtype=pl.String),
-            pl.Series("amount_base", base_values, dtype=pl.String),
+            pl.col("__rate").alias("exchange_rate"),
+            pl.col("__base").alias("amount_base"),
             pl.col("__stage").alias("stage_id"),
             pl.col("probability").cast(pl.Int64),
             pl.col("created_at"),
@@ -1204,16 +1219,8 @@ class DealLoader(Loader):
         frame_insert(Deal._meta.db_table, deals)
         first = self.next_change
         self.next_change += deals.height
-        frame_insert(
-            DealStageChange._meta.db_table,
-            deals.select(
-                pl.int_range(first, first + deals.height, dtype=pl.Int64).alias("id"),
-                pl.col("id").alias("deal_id"),
-                pl.lit(None, dtype=pl.Int64).alias("from_stage_id"),
-                pl.col("stage_id").alias("to_stage_id"),
-                pl.col("created_at").alias("changed_at"),
-                pl.lit(actor_id, dtype=pl.Int64).alias("changed_by_id"),
-            ),
+        first_stage_changes(
+            deals=(start, start + deals.height), first_change=first, actor_id=actor_id
         )
         self.count(Deal, created=deals.height)
         self.stage_changes += deals.height
@@ -1244,10 +1251,6 @@ class DealLoader(Loader):
         """
         if old.is_empty():
             return set()
-        amounts = [
-            str(money(text, currency))
-            for text, currency in old.select("amount", "__currency").iter_rows()
-        ]
         accounts = {
             name: self.accounts.by_name.get(name_key(name))
             for name in old.get_column("account").drop_nulls().unique().to_list()
@@ -1267,7 +1270,7 @@ class DealLoader(Loader):
             pl.col("product")
             .replace_strict(products, default=None, return_dtype=pl.Int64)
             .alias("product_id"),
-            pl.Series("amount", amounts, dtype=pl.String),
+            pl.col("__amount").alias("amount"),
             pl.col("__currency").alias("currency"),
             pl.col("__stage").alias("stage_id"),
             pl.col("probability").cast(pl.Int64),
@@ -1338,6 +1341,22 @@ class DealLoader(Loader):
                     f"{n} deals name product {product!r}, which is not in the catalog{hint}; "
                     "left without a product"
                 )
+
+
+def first_stage_changes(*, deals: tuple[int, int], first_change: int, actor_id: int | None) -> None:
+    """Each deal of an id range just inserted enters its stage when it is created: copied from
+    the stored rows by one INSERT … SELECT, so the rows are not sent to the database twice (on
+    SQLite not even once more through Python: no tuple per row)."""
+    quote = connection.ops.quote_name
+    low, high = deals
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(DealStageChange._meta.db_table)} "
+            "(id, deal_id, from_stage_id, to_stage_id, changed_at, changed_by_id) "
+            "SELECT id - %s, id, NULL, stage_id, created_at, CAST(%s AS BIGINT) "
+            f"FROM {quote(Deal._meta.db_table)} WHERE id >= %s AND id < %s",
+            [low - first_change, actor_id, low, high],
+        )
 
 
 # ====================================================================== activities
