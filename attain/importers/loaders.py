@@ -63,6 +63,7 @@ from attain.importers.lookups import (
 )
 from attain.importers.parsing import (
     datetime_formats,
+    not_a_date,
     parse_currency,
     parse_datetime,
     parse_int,
@@ -146,7 +147,7 @@ class Loader:
         exprs: list[pl.Expr] = [pl.col(ROW)]
         narrowed = False
         reasons: list[tuple[str, pl.Expr]] = []
-        staged: list[pl.DataFrame] = []  # columns parsed ahead of the select (money)
+        staged: list[pl.DataFrame] = []  # columns parsed ahead of the select (money, instants)
         tz = self.ctx.tz.key
         for spec in FIELDS[self.kind]:
             if spec.name not in self.plan.positions:
@@ -169,7 +170,12 @@ class Loader:
                     sample = frame.select(text.alias("t")).get_column("t").drop_nulls().head(200)
                     formats = datetime_formats(sample)
                     narrowed = narrowed or formats is not None
-                value, reason = parse_datetime(text, tz, formats)
+                # Parsed once into a column: the instant, its local day and the reason all read it.
+                staged.append(
+                    frame.select(parse_datetime(text, tz, formats)[0].alias(f"__at_{spec.name}"))
+                )
+                value = pl.col(f"__at_{spec.name}")
+                reason = not_a_date(text, value)
                 exprs.append(value.dt.convert_time_zone(tz).dt.date().alias(f"{spec.name}__on"))
             elif spec.type == "date":
                 value, reason = parse_datetime(text, tz)

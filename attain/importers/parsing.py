@@ -87,10 +87,14 @@ def parse_datetime(
         ]
     ).dt.convert_time_zone("UTC")
     value = pl.coalesce([*aware, local]) if aware_formats else local
-    reason = pl.when(text.is_not_null() & value.is_null()).then(
+    return value, not_a_date(text, value)
+
+
+def not_a_date(text: pl.Expr, value: pl.Expr) -> pl.Expr:
+    """The reason for a cell that `parse_datetime` read no instant from."""
+    return pl.when(text.is_not_null() & value.is_null()).then(
         pl.lit(f"not a date; expected {DATE_HINT}")
     )
-    return value, reason
 
 
 _CURRENCY_SYMBOLS: Final = {
