@@ -1,5 +1,7 @@
-"""Money read and priced per batch in polars agrees with the single-expression parser and the
-per-row Decimal functions (`money`, `base_amount`) it replaced, cell for cell."""
+"""The deal import's batch-wise work agrees with the per-row code it replaced: money read and
+priced in polars against the single-expression parser and the Decimal functions (`money`,
+`base_amount`), cell for cell; first stage changes copied in SQL; stored deals compared as a
+frame."""
 
 from __future__ import annotations
 
@@ -12,10 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from attain.crm.models import Deal, DealStageChange
+from attain.importers.loaders import DealLoader
 from attain.importers.lookups import base_amount, money, money_frame
 from attain.importers.parsing import _CURRENCY_SYMBOLS, parse_money
 from attain.importers.services import import_run
-from tests.importers.conftest import SALESFORCE_DEALS
+from tests.importers.conftest import HUBSPOT_DEALS, PIPEDRIVE_DEALS, SALESFORCE_DEALS
 
 DAY = date(2026, 3, 1)
 
@@ -183,3 +186,33 @@ def test_each_new_deal_enters_its_stage_when_created_by_the_importer(
         assert (change.from_stage_id, change.to_stage_id) == (None, deal.stage_id)
         assert change.changed_at == deal.created_at == deal.stage_entered_at
         assert change.changed_by_id == adam.user.pk
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("rows", "stages"),
+    [
+        (SALESFORCE_DEALS, None),
+        (HUBSPOT_DEALS, None),
+        (PIPEDRIVE_DEALS, {"Qualified": "Prospecting"}),
+    ],
+    ids=["salesforce", "hubspot", "pipedrive"],
+)
+def test_an_unchanged_deal_is_recognised_from_the_stored_frame(
+    reps, usd_rate, write_csv, monkeypatch, rows, stages
+):
+    path = write_csv("deals.csv", rows)
+    first = import_run(actor=None, kind="deals", path=path, stage_mapping=stages)
+    assert first.committed and first.rejected == 0, first.errors
+    asked: list[str] = []
+    real = DealLoader.existing
+
+    def existing(self, model, ids, fields):
+        asked.extend(ids)
+        return real(self, model, ids, fields)
+
+    # Only rows left for the row path read the stored deals as Python values.
+    monkeypatch.setattr(DealLoader, "existing", existing)
+    again = import_run(actor=None, kind="deals", path=path, stage_mapping=stages)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, first.created)
+    assert asked == []
