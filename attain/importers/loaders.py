@@ -1354,7 +1354,7 @@ class DealLoader(Loader):
             sql = {"amount": "{}::text", "expected_close_date": "{}::text"}
         else:  # instants and dates are stored as that text (CAST: no converter); amounts numbers
             instant = "CAST({} AS TEXT)"
-            sql = {"amount": "printf('%.2f', {})", "expected_close_date": instant}
+            sql = {"amount": "printf('%%.2f', {})", "expected_close_date": instant}
         sql.update(created_at=instant, closed_at=instant)
         text = {n: pl.String() if n in TEXT_READ else t for n, t in STORED_DEAL.items()}
         del text["external_id"]
