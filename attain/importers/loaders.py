@@ -811,10 +811,10 @@ class DealLoader(Loader):
         stage_memo: dict[str, StageInfo | None] = {}
         rest = self._insert_new(out, errors, theirs, won_keys, lost_keys, actor_id)
         # The rows left (usually few) compare with the stored deals as Python values.
-        ids = rest.filter(pl.col("external_id").is_in(theirs.get_column("external_id").implode()))
+        left = rest.filter(pl.col("external_id").is_in(theirs.get_column("external_id").implode()))
         stored = self.existing(
             Deal,
-            ids.get_column("external_id").unique().to_list(),
+            left.get_column("external_id").unique().to_list(),
             ["id", *DEAL_COMPARED, "stage_entered_at", "created_on", "closed_on"],
         )
         for rec in rest.iter_rows(named=True):
@@ -1351,7 +1351,7 @@ class DealLoader(Loader):
             return pl.DataFrame(rows, schema=STORED_DEAL, orient="row")
         if connection.vendor == "postgresql":
             instant = "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
-            sql = {"amount": "{}::text", "expected_close_date": "{}::text"}
+            sql = {"amount": "{}::text", "expected_close_date": "to_char({}, 'YYYY-MM-DD')"}
         else:  # instants and dates are stored as that text (CAST: no converter); amounts numbers
             instant = "CAST({} AS TEXT)"
             sql = {"amount": "printf('%%.2f', {})", "expected_close_date": instant}
@@ -1359,11 +1359,19 @@ class DealLoader(Loader):
         text = {n: pl.String() if n in TEXT_READ else t for n, t in STORED_DEAL.items()}
         del text["external_id"]
         frame = self.stored_frame(Deal, ids, text, sql=sql)
-        return frame.with_columns(
+        typed = frame.with_columns(
             pl.col("created_at", "closed_at").str.to_datetime(
-                "%Y-%m-%d %H:%M:%S%.f", time_unit="us", time_zone="UTC"
+                "%Y-%m-%d %H:%M:%S%.f", time_unit="us", time_zone="UTC", strict=False
             ),
-            pl.col("expected_close_date").str.to_date("%Y-%m-%d"),
+            pl.col("expected_close_date").str.to_date("%Y-%m-%d", strict=False),
+        )
+        # A value stored in another form reads as null and might then equal an empty cell:
+        # such a deal loses its creation time here, so it never compares equal (row by row).
+        unread = pl.any_horizontal(
+            [frame.get_column(n).is_not_null() & typed.get_column(n).is_null() for n in TEXT_READ]
+        )
+        return typed.with_columns(
+            pl.when(unread).then(None).otherwise(pl.col("created_at")).alias("created_at")
         )
 
     def finish(self) -> None:
