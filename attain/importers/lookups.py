@@ -62,7 +62,8 @@ def money_frame(
     row: amount, exchange_rate and amount_base as exact decimal text equal to what `money`,
     the rate's `str` and `base_amount` give, and `exact`, false where a row has no rate or its
     amount and rate have more digits together than the Decimal context keeps (28: Python would
-    round the product before quantizing it); those rows are for the per-row functions.
+    round the product before quantizing it); those rows are for the per-row functions (their
+    figures here mean nothing: the integer product may have wrapped around).
     Amounts are rounded as polars decimals; the product is taken in integers (cents times the
     rate's 10^-8 units), so nothing is rounded before the one stated half-up step.
     """
