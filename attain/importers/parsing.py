@@ -1,8 +1,9 @@
 """Vectorised parsing of text columns into typed ones, each with a column of error reasons.
 
 Every parser takes a text expression and returns (value expression, reason expression): the
-reason is null where the cell is fine or empty, else says what is wrong. Work stays in polars, so
-a batch of 50,000 rows is parsed without a Python loop per cell.
+reason is null where the cell is fine or empty, else says what is wrong. `parse_money`, whose
+steps build on each other, takes the batch and returns its columns. Work stays in polars, so a
+batch of 50,000 rows is parsed without a Python loop per cell.
 """
 
 from __future__ import annotations
@@ -86,10 +87,14 @@ def parse_datetime(
         ]
     ).dt.convert_time_zone("UTC")
     value = pl.coalesce([*aware, local]) if aware_formats else local
-    reason = pl.when(text.is_not_null() & value.is_null()).then(
+    return value, not_a_date(text, value)
+
+
+def not_a_date(text: pl.Expr, value: pl.Expr) -> pl.Expr:
+    """The reason for a cell that `parse_datetime` read no instant from."""
+    return pl.when(text.is_not_null() & value.is_null()).then(
         pl.lit(f"not a date; expected {DATE_HINT}")
     )
-    return value, reason
 
 
 _CURRENCY_SYMBOLS: Final = {
@@ -102,21 +107,35 @@ _CURRENCY_SYMBOLS: Final = {
 }
 
 
-def parse_money(text: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """(amount as canonical decimal text, currency found in the cell or null, reason).
+def parse_money(frame: pl.DataFrame, text: pl.Expr) -> pl.DataFrame:
+    """Columns `amount` (canonical decimal text), `currency` (found in the cell, or null) and
+    `reason`, one row per row of `frame`.
 
     Accepts "12000", "12,000.50", "12.000,50", "USD 12,000.00", "$12,000", "12 000 €", "(500)".
+    Each step is computed once over the batch and kept as a column: written as one expression,
+    the steps were evaluated again wherever a later step used them (the separators' cleaning
+    some twenty times per cell, 0.7-1 s per 50,000 rows).
     """
-    upper = text.str.to_uppercase()
-    code = upper.str.extract(r"\b([A-Z]{3})\b", 1)
-    symbol = upper.str.extract(r"([$€£¥₹])", 1).replace_strict(
-        _CURRENCY_SYMBOLS, default=None, return_dtype=pl.String
+    steps = frame.select(text.alias("text"), text.str.to_uppercase().alias("upper"))
+    upper = pl.col("upper")
+    steps = steps.select(
+        "text",
+        pl.coalesce(
+            [
+                upper.str.extract(r"\b([A-Z]{3})\b", 1),
+                upper.str.extract(r"([$€£¥₹])", 1).replace_strict(
+                    _CURRENCY_SYMBOLS, default=None, return_dtype=pl.String
+                ),
+            ]
+        ).alias("currency"),
+        (upper.str.contains(r"^\s*\(.*\)\s*$") | upper.str.contains(r"^\s*[-−]|[-−]\s*$")).alias(
+            "negative"
+        ),
+        upper.str.replace_all(r"\b[A-Z]{3}\b", "")
+        .str.replace_all(r"[$€£¥₹()\s'\u00a0\u202f−-]", "")
+        .alias("digits"),
     )
-    currency = pl.coalesce([code, symbol])
-    negative = upper.str.contains(r"^\s*\(.*\)\s*$") | upper.str.contains(r"^\s*[-−]|[-−]\s*$")
-    digits = upper.str.replace_all(r"\b[A-Z]{3}\b", "").str.replace_all(
-        r"[$€£¥₹()\s'\u00a0\u202f−-]", ""
-    )
+    digits = pl.col("digits")
     has_comma = digits.str.contains(",", literal=True)
     has_dot = digits.str.contains(".", literal=True)
     # Decimal comma when the comma comes after the last dot ("12.000,50") or is the only
@@ -127,22 +146,33 @@ def parse_money(text: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
         & (digits.str.replace(r".*,", "").str.contains(r"^\d+$"))
         & ~digits.str.replace(r".*\.", "").str.contains(r"^\d+$")
     ) | (has_comma & ~has_dot & digits.str.contains(r"^\d+,\d{1,2}$"))
-    normal = (
+    steps = steps.select(
+        "text",
+        "currency",
+        "negative",
         pl.when(decimal_comma)
         .then(digits.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True))
         .otherwise(digits.str.replace_all(",", "", literal=True))
+        .alias("normal"),
     )
-    valid = normal.str.contains(r"^\d+(\.\d+)?$") & (normal.str.len_chars() <= 19)
-    amount = pl.when(valid).then(pl.when(negative).then(pl.lit("-") + normal).otherwise(normal))
-    reason = (
-        pl.when(text.is_null())
+    normal = pl.col("normal")
+    steps = steps.with_columns(
+        (normal.str.contains(r"^\d+(\.\d+)?$") & (normal.str.len_chars() <= 19)).alias("valid")
+    )
+    valid, negative = pl.col("valid"), pl.col("negative")
+    return steps.select(
+        pl.when(valid)
+        .then(pl.when(negative).then(pl.lit("-") + normal).otherwise(normal))
+        .alias("amount"),
+        "currency",
+        pl.when(pl.col("text").is_null())
         .then(None)
         .when(~valid)
         .then(pl.lit("not an amount; expected a number such as 12000, 12,000.50 or USD 12,000"))
         .when(negative & (normal.str.replace_all(r"[0.]", "") != ""))
         .then(pl.lit("negative amount"))
+        .alias("reason"),
     )
-    return amount, currency, reason
 
 
 def parse_currency(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
