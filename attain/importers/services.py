@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
@@ -31,7 +32,7 @@ from attain.importers.reading import Unreadable, table_open
 from attain.importers.results import ImportResult, RowError
 from attain.importers.selectors import column_plan
 from attain.importers.sources import FIELDS, SOURCES
-from attain.metrics.engine.rollup_bulk import rollup_recompute
+from attain.metrics.engine.rollup_bulk import rollup_add, rollup_recompute, rollup_recompute_facts
 from attain.metrics.engine.rollups import rollup_refresh
 from attain.org.models import Organisation
 from attain.org.selectors import org_time_zone
@@ -174,7 +175,7 @@ def _load(ctx: Context, table: Any, progress: Callable[[int], None] | None) -> N
     mark = result.step("rebuild deferred indexes", mark)
     loader.finish()
     mark = result.step("finish (sequences, deal dates)", mark)
-    _rollups(ctx.touched)
+    _rollups(ctx, loader.facts)
     mark = result.step("rollups", mark)
     for model, (created, updated) in ctx.counts.items():
         for action, rows in ((Action.CREATE, created), (Action.UPDATE, updated)):
@@ -235,18 +236,27 @@ def _fill_rejected_cells(
         rejected[index] = (row, cells.get(row, []), reason)
 
 
-def _rollups(touched: set[tuple[int, date]]) -> None:
-    """Refresh the person-days an import touched: one by one when they are few, else
-    recompute the touched people's days between the first and last touched day in bulk."""
+def _rollups(ctx: Context, facts: frozenset[str] | None) -> None:
+    """Keep the rollups exact after an import: add the increments of the rows written as frames
+    (new activities), then refresh the person-days the other rows touched: one by one when they
+    are few, else the touched people's days between the first and last touched day in bulk,
+    only the loader's `facts` when it names them (an activities file changes no deal fact).
+
+    Increments first: a refresh reads the raw rows, new ones included, so it corrects
+    whatever it covers and must come last."""
+    if ctx.increments:
+        rollup_add(pl.concat(ctx.increments))
+    touched = ctx.touched
     if not touched:
         return
     if len(touched) > REFRESH_LIMIT:
         touched_days = [day for _, day in touched]
-        rollup_recompute(
-            start=min(touched_days),
-            end=max(touched_days) + timedelta(days=1),
-            person_ids=sorted({person_id for person_id, _ in touched}),
-        )
+        start, end = min(touched_days), max(touched_days) + timedelta(days=1)
+        person_ids = sorted({person_id for person_id, _ in touched})
+        if facts is None:
+            rollup_recompute(start=start, end=end, person_ids=person_ids)
+        else:
+            rollup_recompute_facts(start=start, end=end, person_ids=person_ids, facts=facts)
         return
     days: dict[int, set[date]] = defaultdict(set)
     for person_id, day in touched:
