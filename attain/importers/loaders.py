@@ -75,6 +75,7 @@ from attain.importers.reading import ROW, Table
 from attain.importers.results import ImportResult, RowError
 from attain.importers.selectors import ColumnPlan
 from attain.importers.sources import FIELDS, Source
+from attain.metrics.engine.rollup_bulk import ACTIVITY_FACTS, activity_increments
 from attain.org.models import Organisation, Person, Role
 
 LOOKUP_CHUNK = 5_000
@@ -103,6 +104,9 @@ class Context:
     rejected_rows: list[tuple[int, list[str | None], str]] = field(default_factory=list)
     # (person id, local day) pairs whose rollups the import changed
     touched: set[tuple[int, date]] = field(default_factory=set)
+    # fact increments (person_id, day, facts) of rows whose effect on the rollups is known
+    # from the frames written (new activities): added to the rollups, not recomputed
+    increments: list[pl.DataFrame] = field(default_factory=list)
     counts: dict[type[models.Model], list[int]] = field(
         default_factory=lambda: defaultdict(lambda: [0, 0])
     )
@@ -118,6 +122,8 @@ class Loader:
     bulk_tables: list[str] = []
     # the records this loader upserts by (source system, external id)
     model: type[models.Model] | None = None
+    # the rollup facts its records can change (None: any), so only those are recomputed
+    facts: frozenset[str] | None = None
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -1445,6 +1451,7 @@ class ActivityLoader(Loader):
     kind = "activities"
     bulk_tables = [Activity._meta.db_table]
     model = Activity
+    facts = ACTIVITY_FACTS
 
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
@@ -1730,13 +1737,21 @@ class ActivityLoader(Loader):
         self.seen_ids.update(
             zip(new.get_column("external_id").to_list(), new.get_column(ROW).to_list(), strict=True)
         )
-        self.ctx.touched.update(rows.select("owner_id", "occurred_on").unique().iter_rows())
+        self._add_increments(activity_increments(rows))
         self.deals_latest.append(
             rows.filter(pl.col("deal_id").is_not_null())
             .group_by("deal_id")
             .agg(pl.col("occurred_at").max().alias("latest"))
         )
         return rest
+
+    def _add_increments(self, frame: pl.DataFrame) -> None:
+        """Keep the new rows' fact increments, summed every few batches so that memory grows
+        with the person-days of the file, not its rows."""
+        increments = self.ctx.increments
+        increments.append(frame)
+        if len(increments) >= 8:
+            increments[:] = [pl.concat(increments).group_by("person_id", "day").agg(pl.all().sum())]
 
     def _unchanged(self, old: pl.DataFrame, stored: dict[str, tuple[Any, ...]]) -> set[int]:
         """Rows equal to the stored activity: counted as unchanged and left alone."""

@@ -13,12 +13,13 @@ import hashlib
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import ExitStack
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
@@ -31,7 +32,7 @@ from attain.importers.reading import Unreadable, table_open
 from attain.importers.results import ImportResult, RowError
 from attain.importers.selectors import column_plan
 from attain.importers.sources import FIELDS, SOURCES
-from attain.metrics.engine.rollup_bulk import rollup_recompute
+from attain.metrics.engine.rollup_bulk import rollup_add, rollup_recompute, rollup_recompute_facts
 from attain.metrics.engine.rollups import rollup_refresh
 from attain.org.models import Organisation
 from attain.org.selectors import org_time_zone
@@ -159,10 +160,19 @@ def _load(ctx: Context, table: Any, progress: Callable[[int], None] | None) -> N
     loader = LOADERS[ctx.plan.kind](ctx)
     loader.prepare(table)
     done = 0
-    big, unique = _defer(loader, table.path.stat().st_size)
-    with deferred_indexes(loader.bulk_tables, unique=unique) if big else nullcontext():
+    big, first = _defer(loader, table.path.stat().st_size)
+    with ExitStack() as deferral:
+        # A source's first rows are all written: the indexes go from the start. A re-import
+        # keeps them until its writes make a rebuild worth it (`_worth_deferring`): an
+        # unchanged file writes nothing, and rebuilding the indexes of a million activities
+        # for it cost 4-6 s.
+        deferred = big and first
+        if deferred:
+            deferral.enter_context(deferred_indexes(loader.bulk_tables, unique=True))
+        stored = _stored_rows(loader.bulk_tables) if big and not first else 0
         for frame in table.batches():
             already = len(ctx.rejected_rows)
+            before = result.created + result.updated
             loader.load(frame)
             if len(ctx.rejected_rows) > already:
                 _fill_rejected_cells(ctx.rejected_rows, already, frame, len(ctx.plan.headers))
@@ -170,11 +180,19 @@ def _load(ctx: Context, table: Any, progress: Callable[[int], None] | None) -> N
             ctx.result.rows = done
             if progress is not None:
                 progress(done)
+            written = result.created + result.updated
+            if (
+                big
+                and not deferred
+                and _worth_deferring(written - before, frame.height, written, stored)
+            ):
+                deferral.enter_context(deferred_indexes(loader.bulk_tables))
+                deferred = True
         mark = result.step("read and write rows", mark)
     mark = result.step("rebuild deferred indexes", mark)
     loader.finish()
     mark = result.step("finish (sequences, deal dates)", mark)
-    _rollups(ctx.touched)
+    _rollups(ctx, loader.facts)
     mark = result.step("rollups", mark)
     for model, (created, updated) in ctx.counts.items():
         for action, rows in ((Action.CREATE, created), (Action.UPDATE, updated)):
@@ -191,8 +209,8 @@ def _load(ctx: Context, table: Any, progress: Callable[[int], None] | None) -> N
 
 
 def _defer(loader: Any, size: int) -> tuple[bool, bool]:
-    """Whether to build the loader's indexes once at the end instead of row by row, and whether
-    its unique indexes too.
+    """Whether building the loader's indexes once at the end instead of row by row may pay,
+    and whether this is the source's first import (then from the start, unique indexes too).
 
     Worth it for a big file that is a good share of its table: rebuilding the indexes of a
     table twenty times the file's size would cost more than it saves. Unique indexes only when
@@ -206,14 +224,26 @@ def _defer(loader: Any, size: int) -> tuple[bool, bool]:
     return True, model is not None and not loader.source_has_rows(model)
 
 
+def _worth_deferring(batch_written: int, batch_rows: int, written: int, stored: int) -> bool:
+    """Whether a re-import has written enough for the rest of its rows to go in without
+    indexes, rebuilt once at the end: a batch mostly written (new rows, so the file likely
+    holds more) or, over the batches, rows amounting to a good share of the table."""
+    if not written:
+        return False
+    return batch_written * 2 >= batch_rows or written * DEFER_SHARE >= stored
+
+
+def _stored_rows(tables: list[str]) -> int:
+    return max((table_rows_estimate(t) for t in tables), default=0)
+
+
 def _big(tables: list[str], size: int) -> bool:
     """A big file for these tables: big in bytes and a good share of the largest table (so
     work done once over the whole table, an index rebuild or a foreign-key check, costs less
     than doing it row by row)."""
     if not tables or size < BIG_FILE_BYTES:
         return False
-    stored = max(table_rows_estimate(t) for t in tables)
-    return stored <= DEFER_SHARE * (size // BYTES_PER_ROW)
+    return _stored_rows(tables) <= DEFER_SHARE * (size // BYTES_PER_ROW)
 
 
 def _fill_rejected_cells(
@@ -235,18 +265,27 @@ def _fill_rejected_cells(
         rejected[index] = (row, cells.get(row, []), reason)
 
 
-def _rollups(touched: set[tuple[int, date]]) -> None:
-    """Refresh the person-days an import touched: one by one when they are few, else
-    recompute the touched people's days between the first and last touched day in bulk."""
+def _rollups(ctx: Context, facts: frozenset[str] | None) -> None:
+    """Keep the rollups exact after an import: add the increments of the rows written as frames
+    (new activities), then refresh the person-days the other rows touched: one by one when they
+    are few, else the touched people's days between the first and last touched day in bulk,
+    only the loader's `facts` when it names them (an activities file changes no deal fact).
+
+    Increments first: a refresh reads the raw rows, new ones included, so it corrects
+    whatever it covers and must come last."""
+    if ctx.increments:
+        rollup_add(pl.concat(ctx.increments))
+    touched = ctx.touched
     if not touched:
         return
     if len(touched) > REFRESH_LIMIT:
         touched_days = [day for _, day in touched]
-        rollup_recompute(
-            start=min(touched_days),
-            end=max(touched_days) + timedelta(days=1),
-            person_ids=sorted({person_id for person_id, _ in touched}),
-        )
+        start, end = min(touched_days), max(touched_days) + timedelta(days=1)
+        person_ids = sorted({person_id for person_id, _ in touched})
+        if facts is None:
+            rollup_recompute(start=start, end=end, person_ids=person_ids)
+        else:
+            rollup_recompute_facts(start=start, end=end, person_ids=person_ids, facts=facts)
         return
     days: dict[int, set[date]] = defaultdict(set)
     for person_id, day in touched:
