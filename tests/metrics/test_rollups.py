@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from attain.crm.services import activity_log, deal_change_stage, deal_update
@@ -124,6 +125,30 @@ def test_reopening_a_won_deal_takes_its_revenue_out_of_every_level(
     assert facts_for(Subject.for_person(history.alice), *q2)["revenue_won"] == 0
     assert facts_for(Subject.company(), *q2)["revenue_won"] == 5000
     assert rollup_verify(samples=30, seed=3) == []
+
+
+def test_changes_within_a_team_keep_every_level_equal_to_a_rebuild(
+    history: History, stages: dict[str, Any]
+) -> None:
+    """A person-day changed without a team change takes the difference at each level: a second
+    call on a day, a won deal's amount lowered, and a day emptied by reopening its only win."""
+    activity_log(actor=None, kind="call", owner=history.alice, occurred_at=berlin(2026, 4, 8, 15))
+    deal_update(actor=None, deal=history.deals["epsilon"], amount=Decimal("1500"))
+    won_day = date(2026, 4, 20)
+    assert PersonDay.objects.filter(person=history.alice, day=won_day).exists()
+    deal_change_stage(
+        actor=None,
+        deal=history.deals["alpha"],
+        stage=stages["Negotiation"],
+        changed_at=berlin(2026, 7, 2),
+    )
+    assert not PersonDay.objects.filter(person=history.alice, day=won_day).exists()
+    incremental = _rows()
+    rollup_rebuild()
+    assert _rows() == incremental
+    assert facts_for(Subject.for_team(history.north), date(2026, 4, 8), date(2026, 4, 9))[
+        "calls"
+    ] == 2  # fmt: skip
 
 
 def test_changing_a_won_deal_s_amount_updates_revenue(history: History) -> None:

@@ -300,6 +300,18 @@ def rollup_refresh(*, person_id: int, days: Iterable[date] = (), since: date | N
         old_team = row.team_id if row is not None else None
         if row is not None and old_team == new_team and old_values == new_values:
             continue
+        if row is not None and old_team == new_team:
+            # Same team (a second activity on a day, a deal closing): the difference goes to
+            # the same node, month and quarter rows, one write each instead of a subtraction
+            # and an addition.
+            difference = {n: new_values[n] - old_values[n] for n in FACT_NAMES}
+            _apply_to_nodes(lookup.nodes_for(new_team), day, difference, sign=1)
+            _apply_to_blocks(person_id, new_team, day, difference, start_month, sign=1)
+            if _is_empty(new_values):
+                row.delete()
+            else:
+                PersonDay.objects.filter(pk=row.pk).update(**new_values)
+            continue
         if row is not None:
             _apply_to_nodes(lookup.nodes_for(old_team), day, old_values, sign=-1)
             _apply_to_blocks(person_id, old_team, day, old_values, start_month, sign=-1)
