@@ -280,6 +280,43 @@ def deferred_indexes(
                 cursor.execute(f"ANALYZE {quote(table)}")
 
 
+@contextmanager
+def planner_settings(
+    settings: Sequence[tuple[str, str]], *, restore: bool = True, using: str = "default"
+) -> Iterator[None]:
+    """On PostgreSQL, these planner settings (name, value) for the statements inside; SQLite:
+    no effect. They are transaction-local, so this runs inside a transaction. With `restore`
+    the values found are put back when the block ends; without, the caller's transaction ends
+    right after it (its commit ends the settings: one statement instead of two). An error
+    inside leaves them to the rollback that follows, which undoes them (a statement sent to
+    PostgreSQL after the error would fail and hide it)."""
+    conn = _connection(using)
+    if conn.vendor != "postgresql":
+        yield
+        return
+    if not conn.in_atomic_block:
+        raise RuntimeError("planner_settings must run inside transaction.atomic()")
+    names = [name for name, _ in settings]
+    assignments = ", ".join("set_config(%s, %s, true)" for _ in names)
+    pairs = [part for setting in settings for part in setting]
+    with conn.cursor() as cursor:
+        if not restore:
+            cursor.execute(f"SELECT {assignments}", pairs)
+            yield
+            return
+        cursor.execute(
+            "SELECT " + ", ".join("current_setting(%s)" for _ in names) + f", {assignments}",
+            [*names, *pairs],
+        )
+        row = cursor.fetchone()
+        previous = list(row[: len(names)]) if row is not None else []
+        yield
+        cursor.execute(
+            f"SELECT {assignments}",
+            [part for pair in zip(names, previous, strict=True) for part in pair],
+        )
+
+
 def table_rows_estimate(table: str, *, using: str = "default") -> int:
     """Roughly how many rows a table holds, without counting them: PostgreSQL's statistics
     (the planner's count or the live rows the statistics collector saw committed, whichever is

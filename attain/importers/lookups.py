@@ -17,9 +17,13 @@ from attain.core.money import RATE_DECIMAL_PLACES, ROUNDING, currency_exponent
 from attain.crm.models import ExchangeRate
 
 
+def _places(currency: str) -> int:
+    return min(currency_exponent(currency), 2)
+
+
 @lru_cache(maxsize=512)
 def _quantum(currency: str) -> Decimal:
-    return Decimal(1).scaleb(-min(currency_exponent(currency), 2))
+    return Decimal(1).scaleb(-_places(currency))
 
 
 CENT = Decimal("0.01")
@@ -33,10 +37,6 @@ def money(text: str, currency: str) -> Decimal:
 def base_amount(amount: Decimal, rate: Decimal, base_currency: str) -> Decimal:
     """The amount in base currency at a stored rate (as core.money.to_base does), memo-free."""
     return (amount * rate).quantize(_quantum(base_currency), rounding=ROUNDING).quantize(CENT)
-
-
-def _places(currency: str) -> int:
-    return min(currency_exponent(currency), 2)
 
 
 _I128 = pl.Int128()

@@ -7,7 +7,7 @@ from decimal import Decimal
 from itertools import pairwise
 
 import pytest
-from django.db import connection, transaction
+from django.db import ProgrammingError, connection, transaction
 from django.db.models import Q, Sum
 from hypothesis import given
 from hypothesis import strategies as st
@@ -329,3 +329,20 @@ def test_the_index_probe_plan_outside_a_transaction_ends_with_its_own_commit() -
     after = _planner_settings()
     assert inside == ("0", "1.1")
     assert after == before != inside
+
+
+@pytest.mark.django_db
+def test_an_error_inside_the_index_probe_plan_surfaces_and_its_settings_are_undone() -> None:
+    """The statement's own error reaches the caller (a restoring statement sent after it would
+    fail in the aborted transaction and hide it), and rolling back the block undoes them."""
+    if connection.vendor != "postgresql":
+        pytest.skip("planner settings exist on PostgreSQL only")
+    with transaction.atomic():
+        before = _planner_settings()
+        with (
+            pytest.raises(ProgrammingError, match="no_such_column"),
+            index_probe_plan(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute("SELECT no_such_column FROM org_person")
+        assert _planner_settings() == before

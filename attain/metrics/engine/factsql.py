@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from attain.core.bulk import planner_settings
 from attain.metrics.engine import quarters
 from attain.metrics.engine.facts import FACT_NAMES, MONEY_FACTS
 from attain.metrics.models import NodeDay, PersonDay, PersonMonth, PersonQuarter
@@ -51,31 +52,11 @@ def index_probe_plan() -> Iterator[None]:
     if connection.vendor != "postgresql":
         yield
         return
-    names = [name for name, _ in _PROBE_SETTINGS]
-    assignments = ", ".join("set_config(%s, %s, true)" for _ in names)
-    pairs = [part for setting in _PROBE_SETTINGS for part in setting]
-    # Outside a transaction the block's own commit ends the transaction-local settings: one
-    # statement. Inside one they would outlive the block, so the previous values are read and
-    # put back (two statements).
+    # Outside a transaction the block's own commit ends the transaction-local settings;
+    # inside one they would outlive the block, so they are put back.
     nested = connection.in_atomic_block
-    with transaction.atomic(), connection.cursor() as cursor:
-        if not nested:
-            cursor.execute(f"SELECT {assignments}", pairs)
-            yield
-            return
-        cursor.execute(
-            "SELECT " + ", ".join("current_setting(%s)" for _ in names) + f", {assignments}",
-            [*names, *pairs],
-        )
-        row = cursor.fetchone()
-        previous = list(row[: len(names)]) if row is not None else []
-        try:
-            yield
-        finally:
-            cursor.execute(
-                f"SELECT {assignments}",
-                [part for pair in zip(names, previous, strict=True) for part in pair],
-            )
+    with transaction.atomic(), planner_settings(_PROBE_SETTINGS, restore=nested):
+        yield
 
 
 def _money(value: Any) -> Decimal:

@@ -15,8 +15,8 @@ The reference definition of every fact stays `rollups.raw_person_day_facts`, whi
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Collection, Sequence
+from contextlib import nullcontext
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -24,7 +24,12 @@ from typing import Any
 import polars as pl
 from django.db import connection, models
 
-from attain.core.bulk import deferred_indexes, table_rows_estimate, temporary_table
+from attain.core.bulk import (
+    deferred_indexes,
+    planner_settings,
+    table_rows_estimate,
+    temporary_table,
+)
 from attain.core.frames import frame_insert, frame_query, rows_frame
 from attain.crm.models import Activity, Deal, DealStatus, Lead, Product
 from attain.metrics.engine.facts import (
@@ -513,7 +518,12 @@ def rollup_add(increments: pl.DataFrame) -> int:
         and days.height * DEFER_SHARE >= stored
         and days.height >= DEFER_MIN_ROWS
     )
-    with deferred_indexes([PersonDay._meta.db_table]) if big else nullcontext(), _hash_joins(big):
+    # Matching 200,000 increments to their person-days by probing the unique index row by
+    # row, the planner's choice, took 2-3 times as long as one hash join.
+    with (
+        deferred_indexes([PersonDay._meta.db_table]) if big else nullcontext(),
+        planner_settings([("enable_nestloop", "off")]) if big else nullcontext(),
+    ):
         _add_rows(PersonDay, ["person_id", "day"], days, facts, shrinks=shrinks, also=["team_id"])
 
     def add_summed(model: type[models.Model], frame: pl.DataFrame, *keys: str) -> None:
@@ -596,24 +606,6 @@ def _add_rows(
                 f"DELETE FROM {table} AS t WHERE {zero} AND EXISTS "
                 f"(SELECT 1 FROM {increments} AS d WHERE {match})"
             )
-
-
-@contextmanager
-def _hash_joins(enabled: bool) -> Iterator[None]:
-    """On PostgreSQL, plan the statements inside without nested loops (transaction-local, put
-    back afterwards; after an error, the rollback that follows puts it back). Matching 200,000
-    increments to their person-days by probing the unique index row by row, the planner's
-    choice, took 2-3 times as long as one hash join."""
-    if not enabled or connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT current_setting('enable_nestloop'), set_config('enable_nestloop', 'off', true)"
-        )
-        row = cursor.fetchone()
-        yield
-        cursor.execute("SELECT set_config('enable_nestloop', %s, true)", [row[0]])
 
 
 def rollup_recompute_facts(
