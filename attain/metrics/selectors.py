@@ -416,18 +416,21 @@ def _ranked_rows(
     ranked = [i for i, value in enumerate(values) if value is not None]
     scores = cast(list[Decimal], values)  # at the positions in `ranked`, never None
     ranked.sort(key=scores.__getitem__, reverse=kpi.direction is Direction.HIGHER)
-    # Rows from plain tuples (`_make`: no keyword handling per row); equal values are adjacent
-    # now, and each shares the rank of the first (1, 2, 2, 4, …).
-    make = LeaderboardRow._make
+    # Rows made as tuples of the NamedTuple's class (what `_make` does, without its per-row
+    # call and length check); equal values are adjacent now, and each shares the rank of the
+    # first (1, 2, 2, 4, …). A RepRow starts with the row's fields after the rank.
+    new, row = tuple.__new__, LeaderboardRow
     rows_out: list[LeaderboardRow] = []
+    append = rows_out.append
     rank, previous = 0, None
     for position, i in enumerate(ranked, start=1):
         value = scores[i]
         if value != previous:
             rank, previous = position, value
-        rows_out.append(make((rank, *people[i][:REP_SUMS], value)))
+        rep = people[i]
+        append(new(row, (rank, rep[0], rep[1], rep[2], rep[3], value)))
     rows_out += [
-        make((None, *rep[:REP_SUMS], None))
+        new(row, (None, rep[0], rep[1], rep[2], rep[3], None))
         for rep, value in zip(people, values, strict=True)
         if value is None
     ]

@@ -241,3 +241,20 @@ class TerritoryAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} covers {self.territory} from {self.start_date.isoformat()}"
+
+
+class TableVersion(models.Model):
+    """A token that changes on every write to a table, kept by database triggers (migration
+    org.0002), so that a per-process cache of that table can tell in one short read whether
+    it is still current, whatever wrote: services, bulk loads, raw SQL, another process.
+
+    Tokens are random 63-bit numbers, not counters: a write that is rolled back leaves the
+    old token in place, and a counter could then hand a later, different write the token a
+    cache saw inside the rolled-back transaction.
+    """
+
+    table = models.CharField(max_length=63, primary_key=True)
+    token = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.table}: {self.token}"

@@ -346,3 +346,22 @@ def test_an_error_inside_the_index_probe_plan_surfaces_and_its_settings_are_undo
         ):
             cursor.execute("SELECT no_such_column FROM org_person")
         assert _planner_settings() == before
+
+
+def test_reps_show_a_change_to_people_made_outside_the_services(history: History) -> None:
+    """The reps come from the per-process people directory: a rename by raw SQL and a leave
+    date set by a queryset update (neither goes through a service) show on the next call."""
+    asked = {"start": date(2026, 4, 1), "end": date(2026, 7, 1), "names": ["calls"]}
+    before = reps_with_facts(**asked, start_month=1)  # type: ignore[arg-type]
+    assert [row[1] for row in before] == ["Alice Rep", "Bob Rep", "Carol Rep"]
+    table = connection.ops.quote_name(Person._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET full_name = %s WHERE id = %s", ["Aaron Rep", history.bob.pk]
+        )
+    Person.objects.filter(pk=history.carol.pk).update(leave_date=date(2026, 3, 1))
+
+    after = reps_with_facts(**asked, start_month=1)  # type: ignore[arg-type]
+
+    assert [row[1] for row in after] == ["Aaron Rep", "Alice Rep"]
+    assert after[0][4] == before[1][4] == 6  # Bob's calls, under his new name
