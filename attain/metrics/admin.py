@@ -1,10 +1,8 @@
 """Django admin for targets (editable) and the rollups (read-only: they are a derived cache)."""
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from attain.core.admin import ReadOnlyAdmin
 from attain.metrics.models import NodeDay, PersonDay, PersonMonth, PersonQuarter, Target
 
 
@@ -15,21 +13,6 @@ class TargetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     search_fields = ("kpi", "person__full_name", "team__name", "period_label")
     raw_id_fields = ("person", "team")
     list_select_related = ("person", "team")
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """Rollups are rebuilt from raw records (`attain metrics rebuild`), never edited by hand."""
-
-    show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(PersonDay)

@@ -2,10 +2,12 @@
 
 from django.contrib import admin
 
+from attain.core.admin import ReadOnlyAdmin
 from attain.org.models import (
     Holiday,
     Organisation,
     Person,
+    TableVersion,
     Team,
     TeamMembership,
     Territory,
@@ -69,3 +71,10 @@ class TerritoryAssignmentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ("territory",)
     search_fields = ("person__full_name", "territory__name")
     autocomplete_fields = ("person", "territory")
+
+
+@admin.register(TableVersion)
+class TableVersionAdmin(ReadOnlyAdmin):
+    """Kept by database triggers (see TableVersion); shown, never edited."""
+
+    list_display = ("table", "token")
