@@ -7,7 +7,7 @@ their facts. People change rarely; leaderboards are asked constantly. So the dir
 once and kept, and each use first reads the people table's version token (org.TableVersion,
 changed by database triggers on every write to it, whoever writes), one short statement, and
 reads the directory again when the token differs. No write path has to remember to invalidate
-it, and a write rolled back leaves its token behind with it.
+it, and a write that is rolled back takes its token with it.
 """
 
 from __future__ import annotations
