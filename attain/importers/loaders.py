@@ -1818,7 +1818,7 @@ def deal_last_activity_advance(latest: pl.DataFrame) -> None:
         and latest.height >= BULK_DEAL_REFRESH
         and latest.height * 2 >= table_rows_estimate(Deal._meta.db_table)
     )
-    columns = f"id BIGINT PRIMARY KEY, latest {_stamp()}"
+    columns = f"{_id_key()}, latest {_stamp()}"
     with temporary_table("attain_import_deal_latest", columns) as table:
         frame_insert(table, latest.select("id", "latest"))
         with (
@@ -1837,6 +1837,15 @@ def deal_last_activity_advance(latest: pl.DataFrame) -> None:
 def _stamp() -> str:
     """The column type Django gives a DateTimeField, for temporary tables."""
     return "timestamp with time zone" if connection.vendor == "postgresql" else "datetime"
+
+
+def _id_key() -> str:
+    """A temporary table's deal id key. On SQLite, INTEGER PRIMARY KEY is the rowid itself
+    (BIGINT PRIMARY KEY is a separate index): the update joining 200,000 of them to the deals
+    took 0.45 s instead of 1.0-1.1 s."""
+    return (
+        "id BIGINT PRIMARY KEY" if connection.vendor == "postgresql" else "id INTEGER PRIMARY KEY"
+    )
 
 
 def deal_last_activity_refresh(ids: list[int]) -> None:
@@ -1860,7 +1869,7 @@ def deal_last_activity_refresh(ids: list[int]) -> None:
                 )
             return
     differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
-    with temporary_table("attain_import_touched_deals", "id BIGINT PRIMARY KEY") as touched:
+    with temporary_table("attain_import_touched_deals", _id_key()) as touched:
         frame_insert(touched, pl.DataFrame({"id": ids}, schema={"id": pl.Int64}))
         with connection.cursor() as cursor:
             cursor.execute(
