@@ -200,7 +200,9 @@ def deferred_indexes(
     tables: Sequence[str],
     *,
     unique: bool = False,
+    unique_constraints: bool = False,
     foreign_keys: bool = True,
+    analyze: bool = True,
     using: str = "default",
 ) -> Iterator[None]:
     """Drop the tables' secondary indexes (and, on PostgreSQL, foreign keys); rebuild on exit.
@@ -220,6 +222,12 @@ def deferred_indexes(
     ANALYZE afterwards on PostgreSQL so the planner sees the new rows. Without `foreign_keys`
     the foreign keys stay: right for an UPDATE that leaves the key columns alone, which
     PostgreSQL checks no row of, so dropping and validating them again would be pure cost.
+    Without `analyze` the statistics are left to autovacuum: right for an UPDATE of one column
+    that no index holds and no plan filters on (CREATE INDEX counts the rows anyway). With
+    `unique_constraints` (PostgreSQL; SQLite's are unique indexes, see `unique`) the tables'
+    unique constraints that no foreign key references are dropped and added back too: for an
+    UPDATE that leaves their columns alone, maintaining them row by row costs more than
+    building them once.
     """
     connection = _connection(using)
     quote = connection.ops.quote_name
@@ -242,6 +250,19 @@ def deferred_indexes(
                 for name, definition in cursor.fetchall():
                     cursor.execute(f"DROP INDEX {quote(name)}")
                     restore.append(definition)
+                if unique_constraints:
+                    cursor.execute(
+                        "SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+                        "WHERE c.conrelid = to_regclass(%s) AND c.contype = 'u' AND NOT EXISTS "
+                        "(SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' "
+                        "AND f.conindid = c.conindid) ORDER BY c.conname",
+                        [quote(table)],
+                    )
+                    for name, definition in cursor.fetchall():
+                        cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+                        restore.append(
+                            f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
+                        )
                 if not foreign_keys:
                     continue
                 cursor.execute(
@@ -275,7 +296,7 @@ def deferred_indexes(
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         for statement in restore:
             cursor.execute(statement)
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and analyze:
             for table in tables:
                 cursor.execute(f"ANALYZE {quote(table)}")
 

@@ -20,6 +20,7 @@ from attain.core.bulk import (
 )
 from attain.crm.models import Account, Activity
 from attain.demo.generator import ACTIVITY_COLUMNS
+from attain.metrics.models import PersonDay
 from attain.org.models import Holiday, Team
 from tests.conftest import foreign_keys_on
 
@@ -31,10 +32,16 @@ def _holidays(first_id: int, count: int) -> Iterator[tuple[Any, ...]]:
         yield (first_id + n, date(2030, 1, 1 + n), f"Day {n}")
 
 
-def _index_names(table: str) -> set[str]:
+def _constraints(table: str) -> dict[str, dict[str, Any]]:
     with connection.cursor() as cursor:
-        constraints = connection.introspection.get_constraints(cursor, table)
-    return {name for name, info in constraints.items() if info["index"] or info["foreign_key"]}
+        constraints: dict[str, dict[str, Any]] = connection.introspection.get_constraints(
+            cursor, table
+        )
+    return constraints
+
+
+def _index_names(table: str) -> set[str]:
+    return {n for n, info in _constraints(table).items() if info["index"] or info["foreign_key"]}
 
 
 @pytest.mark.django_db
@@ -134,9 +141,7 @@ def test_deferred_indexes_rebuilds_every_index_and_foreign_key() -> None:
 
 
 def _foreign_keys(table: str) -> set[str]:
-    with connection.cursor() as cursor:
-        constraints = connection.introspection.get_constraints(cursor, table)
-    return {name for name, info in constraints.items() if info["foreign_key"]}
+    return {name for name, info in _constraints(table).items() if info["foreign_key"]}
 
 
 @pytest.mark.django_db
@@ -155,6 +160,84 @@ def test_deferred_indexes_drop_foreign_keys_on_postgresql_unless_told_to_keep_th
     assert dropped == (set() if backend == "postgresql" else before)
     assert kept == before
     assert _foreign_keys("crm_activity") == before
+
+
+def _unique_constraints(table: str) -> set[str]:
+    return {
+        n for n, info in _constraints(table).items() if info["unique"] and not info["primary_key"]
+    }
+
+
+@pytest.mark.django_db
+def test_unique_constraints_are_deferred_only_when_asked_and_only_on_postgresql(
+    backend: str,
+) -> None:
+    before = _unique_constraints("metrics_personday")
+
+    with transaction.atomic(), deferred_indexes(["metrics_personday"]):
+        kept = _unique_constraints("metrics_personday")
+    with transaction.atomic(), deferred_indexes(["metrics_personday"], unique_constraints=True):
+        during = _unique_constraints("metrics_personday")
+
+    assert "person_day_unique" in before and kept == before
+    # SQLite keeps a unique constraint as a unique index: `unique` is what defers those.
+    assert ("person_day_unique" in during) == (backend == "sqlite")
+    assert _unique_constraints("metrics_personday") == before
+
+
+@pytest.mark.django_db
+def test_a_deferred_unique_constraint_refuses_a_duplicate_written_meanwhile(
+    alice: Any, backend: str
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("SQLite's unique constraints are unique indexes (see `unique`)")
+    row = "INSERT INTO metrics_personday (person_id, day, {}) VALUES (%s, %s, {})"
+    facts = [
+        f.column
+        for f in PersonDay._meta.concrete_fields
+        if f.column not in ("id", "person_id", "day", "team_id")
+    ]
+    sql = row.format(", ".join(facts), ", ".join("0" for _ in facts))
+    with (
+        pytest.raises(IntegrityError),
+        transaction.atomic(),
+        deferred_indexes(["metrics_personday"], unique_constraints=True),
+        connection.cursor() as cursor,
+    ):
+        for _ in range(2):
+            cursor.execute(sql, [alice.pk, date(2026, 1, 5)])
+
+    assert not PersonDay.objects.exists()
+
+
+@pytest.mark.django_db
+def test_deferred_indexes_analyze_the_tables_unless_told_not_to(alice: Any, backend: str) -> None:
+    if backend != "postgresql":
+        pytest.skip("only PostgreSQL is analyzed")
+    at = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
+    rows = [
+        (pk, "call", alice.pk, None, None, at, date(2026, 1, 5), "", None, "", f"x-{pk}", "hubspot")
+        for pk in range(1, 21)
+    ]
+
+    def statistics() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT COUNT(*) FROM pg_statistic WHERE starelid = 'crm_activity'::regclass"
+            )
+            return int(cursor.fetchone()[0])
+
+    with transaction.atomic():
+        bulk_insert("crm_activity", ACTIVITY_COLUMNS, rows)
+        with deferred_indexes(["crm_activity"], analyze=False):
+            pass
+        skipped = statistics()
+        with deferred_indexes(["crm_activity"]):
+            pass
+        analyzed = statistics()
+        transaction.set_rollback(True)
+
+    assert (skipped, analyzed > 0) == (0, True)
 
 
 @pytest.mark.django_db

@@ -6,7 +6,9 @@ import io
 import json
 
 import pytest
-from django.core.management import call_command
+from django.core import checks
+from django.core.management import call_command, load_command_class
+from django.core.management.base import OutputWrapper
 
 from attain.crm.models import Deal
 from tests.importers.conftest import HUBSPOT_DEALS
@@ -75,3 +77,21 @@ def test_the_mapping_file_renames_columns_and_stages(reps, write_csv, tmp_path):
     code, out, _ = _run("deals", str(write_csv("hs.csv", rows)), "--mapping", str(mapping))
     assert code == 0, out
     assert Deal.objects.get(external_id="9003").stage.name == "Negotiation"
+
+
+def test_an_import_does_not_wait_for_the_system_checks(reps, write_csv):
+    def failing(**kwargs: object) -> list[checks.CheckMessage]:
+        return [checks.Error("a developer's problem", id="tests.E001")]
+
+    command = load_command_class("attain.importers", "import")
+    command.stdout = OutputWrapper(io.StringIO())
+    path = str(write_csv("hs.csv", HUBSPOT_DEALS))
+    # As `attain import` runs it: parsed from the command line, so no --skip-checks default.
+    options = vars(command.create_parser("attain", "import").parse_args(["deals", path]))
+    registered = checks.register(failing)
+    try:
+        command.execute(**options)
+    finally:
+        checks.registry.registry.registered_checks.discard(registered)
+
+    assert Deal.objects.count() == 4

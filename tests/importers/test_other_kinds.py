@@ -267,3 +267,60 @@ def test_batches_keep_row_numbers_and_catch_duplicates_across_them(reps, write_c
     assert "row 4" in next(e.reason for e in result.errors if e.row == 9)
     assert Activity.objects.get(external_id="7").occurred_on == date(2026, 1, 7)
     assert rollup_verify(samples=20, seed=12) == []
+
+
+def _deal_indexes() -> set[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, Deal._meta.db_table)
+    return {name for name, info in constraints.items() if info["index"] or info["unique"]}
+
+
+def test_moving_most_deals_last_activity_keeps_every_deal_index(reps, write_csv, monkeypatch):
+    """The path of a first big activities file: on PostgreSQL the deal table's indexes, its
+    unique (source, id) index too, are dropped around the update and rebuilt."""
+    import polars as pl
+    from django.db import connection, transaction
+
+    from attain.core.bulk import deferred_indexes
+    from attain.importers import loaders
+
+    monkeypatch.setattr(loaders, "BULK_DEAL_REFRESH", 0)
+    deferred: list[dict[str, object]] = []
+    real = deferred_indexes
+
+    def spy(tables, **options):
+        deferred.append({"tables": tables, **options})
+        return real(tables, **options)
+
+    import_run(actor=None, kind="deals", path=write_csv("hs.csv", HUBSPOT_DEALS))
+    first, second = Deal.objects.order_by("pk").values_list("pk", flat=True)[:2]
+    early, late = datetime(2026, 1, 5, tzinfo=BERLIN), datetime(2026, 2, 5, tzinfo=BERLIN)
+    Deal.objects.filter(pk=second).update(last_activity_at=late)
+    before = _deal_indexes()
+    monkeypatch.setattr(loaders, "deferred_indexes", spy)
+
+    with transaction.atomic():
+        loaders.deal_last_activity_advance(
+            pl.DataFrame(
+                {"id": [first, second], "latest": [early, early]},
+                schema={"id": pl.Int64, "latest": pl.Datetime("us", "UTC")},
+            )
+        )
+
+    assert Deal.objects.get(pk=first).last_activity_at == early
+    assert Deal.objects.get(pk=second).last_activity_at == late, "never moved backwards"
+    assert _deal_indexes() == before
+    if connection.vendor == "postgresql":
+        assert deferred == [
+            {
+                "tables": [Deal._meta.db_table],
+                "unique": True,
+                "foreign_keys": False,
+                "analyze": False,
+            }
+        ]
+        assert "deal_unique_external_id" in before
+    else:
+        assert deferred == []

@@ -64,9 +64,9 @@ def test_activity_increments_added_equal_a_rebuild(
         monkeypatch.setattr(rollup_bulk, "DEFER_SHARE", 10**6)
     deferred: list[list[str]] = []
 
-    def spy(tables: list[str]) -> Any:
+    def spy(tables: list[str], **options: Any) -> Any:
         deferred.append(tables)
-        return deferred_indexes(tables)
+        return deferred_indexes(tables, **options)
 
     monkeypatch.setattr(rollup_bulk, "deferred_indexes", spy)
     organisation_configure(actor=None, fiscal_year_start_month=2)

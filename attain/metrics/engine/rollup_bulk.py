@@ -509,8 +509,10 @@ def rollup_add(increments: pl.DataFrame) -> int:
     days = with_teams(deltas, memberships_frame(ids))
     shrinks = any((days.get_column(name) < 0).any() for name in facts)
     # Changing most person-days (a first big activities import): on PostgreSQL every updated
-    # row is a new row version with an entry in each index, so the secondary indexes and
-    # foreign keys are built once afterwards, and the rows are matched by one hash join.
+    # row is a new row version with an entry in each index, so the secondary indexes, the
+    # (person, day) unique constraint (which the update and the insert of missing person-days
+    # cannot break: the increments have one row per person-day) and the foreign keys are built
+    # once afterwards, and the rows are matched by one hash join.
     # SQLite updates rows in place, touching only indexes that hold a changed column (none).
     stored = table_rows_estimate(PersonDay._meta.db_table)
     big = (
@@ -521,7 +523,9 @@ def rollup_add(increments: pl.DataFrame) -> int:
     # Matching 200,000 increments to their person-days by probing the unique index row by
     # row, the planner's choice, took 2-3 times as long as one hash join.
     with (
-        deferred_indexes([PersonDay._meta.db_table]) if big else nullcontext(),
+        deferred_indexes([PersonDay._meta.db_table], unique_constraints=True)
+        if big
+        else nullcontext(),
         planner_settings([("enable_nestloop", "off")]) if big else nullcontext(),
     ):
         _add_rows(PersonDay, ["person_id", "day"], days, facts, shrinks=shrinks, also=["team_id"])
