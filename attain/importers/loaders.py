@@ -644,6 +644,25 @@ STORED_DEAL: dict[str, pl.DataType] = {
 TEXT_READ = {"created_at", "closed_at", "expected_close_date"}
 
 
+def _iso_text_sql() -> tuple[str, str]:
+    """SQL reading an instant and a day column (`{}`) as the ISO text `_from_iso_text` parses:
+    stored rows read back this way skip the ORM's converters (what made re-imports slow)."""
+    if connection.vendor == "postgresql":
+        instant = "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+        return instant, "to_char({}, 'YYYY-MM-DD')"
+    return "CAST({} AS TEXT)", "CAST({} AS TEXT)"  # SQLite stores them as that text already
+
+
+def _from_iso_text(instants: list[str], days: list[str]) -> list[pl.Expr]:
+    """Those text columns parsed; a value stored in another form reads as null."""
+    return [
+        pl.col(*instants).str.to_datetime(
+            "%Y-%m-%d %H:%M:%S%.f", time_unit="us", time_zone="UTC", strict=False
+        ),
+        pl.col(*days).str.to_date("%Y-%m-%d", strict=False),
+    ]
+
+
 class DealLoader(Loader):
     kind = "deals"
     bulk_tables = [Deal._meta.db_table, DealStageChange._meta.db_table]
@@ -1358,21 +1377,20 @@ class DealLoader(Loader):
                 for ext, values in found.items()
             ]
             return pl.DataFrame(rows, schema=STORED_DEAL, orient="row")
-        if connection.vendor == "postgresql":
-            instant = "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
-            sql = {"amount": "{}::text", "expected_close_date": "to_char({}, 'YYYY-MM-DD')"}
-        else:  # instants and dates are stored as that text (CAST: no converter); amounts numbers
-            instant = "CAST({} AS TEXT)"
-            sql = {"amount": "printf('%%.2f', {})", "expected_close_date": instant}
-        sql.update(created_at=instant, closed_at=instant)
+        instant, day = _iso_text_sql()
+        # Amounts as 2-place text (SQLite keeps them as numbers).
+        money = "{}::text" if connection.vendor == "postgresql" else "printf('%%.2f', {})"
+        sql = {
+            "amount": money,
+            "expected_close_date": day,
+            "created_at": instant,
+            "closed_at": instant,
+        }
         text = {n: pl.String() if n in TEXT_READ else t for n, t in STORED_DEAL.items()}
         del text["external_id"]
         frame = self.stored_frame(Deal, ids, text, sql=sql)
         typed = frame.with_columns(
-            pl.col("created_at", "closed_at").str.to_datetime(
-                "%Y-%m-%d %H:%M:%S%.f", time_unit="us", time_zone="UTC", strict=False
-            ),
-            pl.col("expected_close_date").str.to_date("%Y-%m-%d", strict=False),
+            _from_iso_text(["created_at", "closed_at"], ["expected_close_date"])
         )
         # A value stored in another form reads as null and might then equal an empty cell:
         # such a deal loses its creation time here, so it never compares equal (row by row).
@@ -1783,22 +1801,13 @@ class ActivityLoader(Loader):
                 schema=STORED_ACTIVITY,
                 orient="row",
             )
-        if connection.vendor == "postgresql":
-            instant = "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
-            day = "to_char({}, 'YYYY-MM-DD')"
-        else:  # stored as that text already (CAST: no converter)
-            instant = day = "CAST({} AS TEXT)"
+        instant, day = _iso_text_sql()
         text = {**STORED_ACTIVITY, "occurred_at": pl.String(), "occurred_on": pl.String()}
         del text["external_id"]
         frame = self.stored_frame(
             Activity, ids, text, sql={"occurred_at": instant, "occurred_on": day}
         )
-        return frame.with_columns(
-            pl.col("occurred_at").str.to_datetime(
-                "%Y-%m-%d %H:%M:%S%.f", time_unit="us", time_zone="UTC", strict=False
-            ),
-            pl.col("occurred_on").str.to_date("%Y-%m-%d", strict=False),
-        )
+        return frame.with_columns(_from_iso_text(["occurred_at"], ["occurred_on"]))
 
     def finish(self) -> None:
         reset_sequences([Activity._meta.db_table])
