@@ -1529,7 +1529,6 @@ class ActivityLoader(Loader):
 
     def load(self, frame: pl.DataFrame) -> None:
         out, errors = self.parsed(frame)
-        fields = list(STORED_ACTIVITY)[1:]
         stored_rows = self._stored(out.get_column("external_id"))
         refs = out.get_column("deal")
         if self.deal_links is not None:
@@ -1640,9 +1639,14 @@ class ActivityLoader(Loader):
             if tuple(before[:8]) == values:
                 result.unchanged += 1
                 continue
-            names = fields[1:9]
             updates.append(
-                (pk, {**dict(zip(names, values, strict=True)), "occurred_on": occurred_on})
+                (
+                    pk,
+                    {
+                        **dict(zip(ACTIVITY_COMPARED, values, strict=True)),
+                        "occurred_on": occurred_on,
+                    },
+                )
             )
             self.ctx.touched.update({(before[1], before[8]), (owner_id, occurred_on)})
             if before[2] is not None:
