@@ -13,8 +13,10 @@ by default. Then, for each database, into a fresh SQLite file or a fresh Postgre
 (`bench_import`, dropped afterwards), untimed: migrate, create the organisation and its reps;
 timed: `attain import deals FILE`, then `attain import activities FILE`, each as its own child
 process (so the time is end to end, process start included, and ru_maxrss is that import's peak
-memory); untimed again: `attain metrics verify` and `attain quality`. Results go to the section
-"Import" of docs/benchmarks.md (replacing it; other sections are kept).
+memory); untimed again: `attain metrics verify` and `attain quality`; then each import's floor on
+this machine (`child_floor`: start-up, reading the file, writing its stored rows into bare tables
+and building their indexes, the least any import of the file can take here). Results go to the
+section "Import" of docs/benchmarks.md (replacing it; other sections are kept).
 """
 
 from __future__ import annotations
@@ -293,6 +295,137 @@ def child_setup(reps: int) -> None:
             membership_start(actor=None, person=person, team=team, start_date=hired)
 
 
+# ---------------------------------------------------------------- child: floor
+
+# The tables an import of each kind stores its records in (not the rollups, derived from them).
+FLOOR_TABLES = {
+    "deals": ["crm_account", "crm_deal", "crm_dealstagechange"],
+    "activities": ["crm_activity"],
+}
+
+
+def child_floor(kind: str, path: Path) -> dict[str, float]:
+    """The least any import of this file can take on this machine, in seconds per part.
+
+    Run after the real import, on its database: *read* is polars reading the file with every
+    column as text (no parsing, no validation); *write* is putting the rows that import stored
+    (every column, in one transaction) into bare copies of its tables with no index, constraint
+    or trigger: PostgreSQL's binary `COPY`, SQLite's `executemany`; *index* is then building
+    those tables' indexes (primary keys included), which the metrics' queries need. The rollups,
+    foreign-key checks, stage history logic and the run's record are left out, so the sum,
+    with the process start-up measured by the parent, is a lower bound, not an estimate.
+    """
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django.setup()
+    import polars as pl
+    from django.db import connection, transaction
+
+    best_read = min(_seconds(lambda: pl.read_csv(path, infer_schema=False)) for _ in range(2))
+    tables = FLOOR_TABLES[kind]
+    write = index = 0.0
+    for name in tables:
+        copy = f"attain_floor_{name}"
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {copy}")
+            cursor.execute(f"CREATE TABLE {copy} AS SELECT * FROM {name} WHERE 1 = 0")
+        indexes = _index_sql(name, copy)
+        if connection.vendor == "postgresql":
+            with (
+                connection.cursor() as cursor,
+                cursor.copy(f"COPY (SELECT * FROM {name}) TO STDOUT (FORMAT BINARY)") as out,
+            ):
+                data = b"".join(bytes(block) for block in out)
+            started = time.perf_counter()
+            with (
+                transaction.atomic(),
+                connection.cursor() as cursor,
+                cursor.copy(f"COPY {copy} FROM STDIN (FORMAT BINARY)") as into,
+            ):
+                into.write(data)
+            write += time.perf_counter() - started
+        else:
+            # Read with a plain connection: the stored values, not Django's Python types,
+            # which would go back through its adapters on the way in.
+            import sqlite3
+
+            plain = sqlite3.connect(connection.settings_dict["NAME"])
+            selected = plain.execute(f"SELECT * FROM {name}")
+            rows = selected.fetchall()
+            width = len(selected.description)
+            plain.close()
+            marks = ", ".join(["?"] * width)
+            raw = connection.connection
+            started = time.perf_counter()
+            with transaction.atomic():
+                raw.executemany(f"INSERT INTO {copy} VALUES ({marks})", rows)
+            write += time.perf_counter() - started
+            del rows
+        started = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cursor:
+            for sql in indexes:
+                cursor.execute(sql)
+        index += time.perf_counter() - started
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE {copy}")
+    return {"read": best_read, "write": write, "index": index}
+
+
+def _seconds(work: Any) -> float:
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
+def _index_sql(table: str, copy: str) -> list[str]:
+    """CREATE INDEX statements that give `copy` the indexes of `table` (its key included)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = %s", [table])
+            definitions = [row[0] for row in cursor.fetchall()]
+        else:
+            cursor.execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
+                "AND sql IS NOT NULL",
+                [table],
+            )
+            definitions = [row[0] for row in cursor.fetchall()]
+            # A rowid table's integer primary key is the table itself: no index to build.
+    statements = []
+    for number, definition in enumerate(definitions):
+        on = re.search(r" ON (?:public\.)?\"?" + re.escape(table) + r"\"?", definition)
+        if on is None:
+            raise SystemExit(f"cannot read the index definition {definition!r}")
+        name = f"INDEX attain_floor_{number}_{table}"
+        head = re.sub(r"INDEX \S+", name, definition[: on.start()])
+        statements.append(f"{head} ON {copy}{definition[on.end() :]}")
+    return statements
+
+
+def timed_floor(env: dict[str, str], kind: str, path: Path) -> dict[str, float]:
+    """The floor of one import (`child_floor`), with the process start-up of an `attain`
+    command: the best of three runs of `attain import --help`."""
+    starts = []
+    for _ in range(3):
+        started = time.perf_counter()
+        _attain(env, "import", "--help")
+        starts.append(time.perf_counter() - started)
+    child = subprocess.run(
+        [sys.executable, __file__, "--child-floor", kind, str(path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if child.returncode:
+        raise SystemExit(f"floor of {kind} failed: {child.stderr[-2000:]}")
+    parts = json.loads(child.stdout)
+    return {"start": min(starts), **parts}
+
+
 # ---------------------------------------------------------------- parent: runs
 
 
@@ -394,6 +527,8 @@ def run_one(db: str, source: str, files: dict[str, Path], reps: int, pg_url: str
         if quality.returncode == 0:
             checks = json.loads(quality.stdout)["checks"]
             result["quality"] = {c["code"]: c["count"] for c in checks}
+        result["floor"] = {kind: timed_floor(env, kind, files[kind]) for kind in files}
+        print(f"  {db} {source} floor: {json.dumps(result['floor'])}", file=sys.stderr)
         return result
     finally:
         if db == "postgres":
@@ -458,6 +593,28 @@ def steps_table(results: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def floor_table(results: list[dict[str, Any]]) -> list[str]:
+    """The floor of each import next to its goal and its measured time (`child_floor`)."""
+    if not any("floor" in r for r in results):
+        return []
+    lines = [
+        "| database | source | kind | start-up | read | write | index | floor s "
+        "| floor rows/s | goal rows/s | measured s | measured / floor |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        for kind, parts in r.get("floor", {}).items():
+            total = sum(parts.values())
+            measured = r[kind]["seconds"]
+            lines.append(
+                f"| {'PostgreSQL' if r['database'] == 'postgres' else 'SQLite'} | {r['source']} "
+                f"| {kind} | {parts['start']:.1f} | {parts['read']:.1f} | {parts['write']:.1f} "
+                f"| {parts['index']:.1f} | {total:.1f} | {r[kind]['rows'] / total:,.0f} "
+                f"| {GOALS[r['database']]:,} | {measured:.1f} | {measured / total:.1f}× |"
+            )
+    return lines
+
+
 def write_doc(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
     verify = ", ".join(
         f"{r['database']}/{r['source']}: {r['verify']} ({r['verify_seconds']:.0f} s)"
@@ -493,6 +650,17 @@ def write_doc(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
         "",
         *steps_table(results),
         "",
+        "The floor of each import on this machine (`child_floor` in `bench/import.py`): the "
+        "start-up of an `attain` command (best of three), polars reading the file with every "
+        "column as text, the rows that import stored written into bare copies of its tables "
+        "(no index, constraint or trigger; binary `COPY` on PostgreSQL, `executemany` in one "
+        "transaction on SQLite), then those tables' indexes built. Validation, rollups, "
+        "foreign-key checks and the run's record are left out, so no import of the file can "
+        "be faster here: where *floor rows/s* is under the goal, the goal is out of reach on "
+        "this machine whatever the code does.",
+        "",
+        *floor_table(results),
+        "",
     ]
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
     pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
@@ -521,9 +689,13 @@ def main() -> int:
     parser.add_argument("--no-doc", action="store_true", help="print, don't edit the doc")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     parser.add_argument("--child-setup", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child-floor", nargs=2, metavar=("KIND", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_setup:
         child_setup(args.reps)
+        return 0
+    if args.child_floor:
+        print(json.dumps(child_floor(args.child_floor[0], Path(args.child_floor[1]))))
         return 0
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     sys.path.insert(0, str(ROOT))
@@ -558,7 +730,7 @@ def main() -> int:
             shutil.rmtree(files_dir, ignore_errors=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
-    print("\n".join([*table(results), "", *steps_table(results)]))
+    print("\n".join([*table(results), "", *steps_table(results), "", *floor_table(results)]))
     if not args.no_doc:
         write_doc(results, args)
     return 0
