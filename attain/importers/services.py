@@ -168,7 +168,12 @@ def _load(ctx: Context, table: Any, progress: Callable[[int], None] | None) -> N
         # for it cost 4-6 s.
         deferred = big and first
         if deferred:
-            deferral.enter_context(deferred_indexes(loader.bulk_tables, unique=True))
+            # Primary keys too, but not for generic files: their `attain-<pk>` ids update
+            # Attain's own records by key, which without the key's index would scan the table.
+            keys = ctx.source_key != "generic"
+            deferral.enter_context(
+                deferred_indexes(loader.bulk_tables, unique=True, primary_keys=keys)
+            )
         stored = _stored_rows(loader.bulk_tables) if big and not first else 0
         for frame in table.batches():
             already = len(ctx.rejected_rows)
@@ -210,7 +215,8 @@ def _load(ctx: Context, table: Any, progress: Callable[[int], None] | None) -> N
 
 def _defer(loader: Any, size: int) -> tuple[bool, bool]:
     """Whether building the loader's indexes once at the end instead of row by row may pay,
-    and whether this is the source's first import (then from the start, unique indexes too).
+    and whether this is the source's first import (then from the start, unique indexes and
+    primary keys too).
 
     Worth it for a big file that is a good share of its table: rebuilding the indexes of a
     table twenty times the file's size would cost more than it saves. Unique indexes only when

@@ -364,3 +364,42 @@ def test_inside_a_transaction_foreign_keys_stay_checked_row_by_row() -> None:
         assert foreign_keys_on()
         Team.objects.create(name="Fine")
         assert check() is False
+
+
+def _primary_keys(table: str) -> set[str]:
+    return {n for n, info in _constraints(table).items() if info["primary_key"]}
+
+
+@pytest.mark.django_db
+def test_primary_keys_are_deferred_only_when_asked_unreferenced_and_on_postgresql(
+    backend: str,
+) -> None:
+    activity, deal = _primary_keys("crm_activity"), _primary_keys("crm_deal")
+
+    with transaction.atomic(), deferred_indexes(["crm_activity"], unique=True):
+        kept = _primary_keys("crm_activity")
+    with transaction.atomic(), deferred_indexes(["crm_activity", "crm_deal"], primary_keys=True):
+        during = _primary_keys("crm_activity"), _primary_keys("crm_deal")
+
+    assert activity and deal and kept == activity
+    # A SQLite rowid table is its key; a key other tables' foreign keys reference stays.
+    assert during == ((activity if backend == "sqlite" else set()), deal)
+    assert _primary_keys("crm_activity") == activity
+
+
+@pytest.mark.django_db
+def test_a_deferred_primary_key_refuses_a_duplicate_id_written_meanwhile(alice: Any) -> None:
+    at = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
+    rows = [
+        (7, "call", alice.pk, None, None, at, date(2026, 1, 5), "", None, "", f"x-{n}", "hubspot")
+        for n in (1, 2)
+    ]
+    with (
+        pytest.raises(IntegrityError),
+        transaction.atomic(),
+        deferred_indexes(["crm_activity"], unique=True, primary_keys=True),
+    ):
+        bulk_insert("crm_activity", ACTIVITY_COLUMNS, rows)
+
+    assert not Activity.objects.exists()
+    assert _primary_keys("crm_activity")

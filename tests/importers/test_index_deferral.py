@@ -38,9 +38,11 @@ def deferrals(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     monkeypatch.setattr(reading, "BATCH_ROWS", 4)
     calls: list[dict[str, Any]] = []
 
-    def spy(tables: list[str], *, unique: bool = False) -> Any:
+    def spy(tables: list[str], *, unique: bool = False, primary_keys: bool = False) -> Any:
         calls.append({"tables": tables, "unique": unique, "stored": Activity.objects.count()})
-        return deferred_indexes(tables, unique=unique)
+        if primary_keys:
+            calls[-1]["primary_keys"] = True
+        return deferred_indexes(tables, unique=unique, primary_keys=primary_keys)
 
     monkeypatch.setattr(services, "deferred_indexes", spy)
     return calls
@@ -55,7 +57,7 @@ def _import(write_csv: Any, rows: list[list[str]]) -> Any:
 def test_a_source_s_first_file_defers_every_index_from_the_start(reps, write_csv, deferrals):
     _import(write_csv, CALLS)
     table = Activity._meta.db_table
-    assert deferrals == [{"tables": [table], "unique": True, "stored": 0}]
+    assert deferrals == [{"tables": [table], "unique": True, "stored": 0, "primary_keys": True}]
 
 
 def test_an_unchanged_re_import_keeps_the_indexes(reps, write_csv, deferrals):
@@ -86,3 +88,14 @@ def test_a_re_import_of_new_rows_defers_after_the_first_batch_it_writes(reps, wr
     assert deferrals == [{"tables": [table], "unique": False, "stored": 12}]
     assert Activity.objects.count() == 14
     assert rollup_verify(samples=20, seed=42) == []
+
+
+def test_a_generic_file_keeps_the_primary_key_its_ids_may_update_by(reps, write_csv, deferrals):
+    """`attain-<pk>` ids in a generic file update Attain's own records by key."""
+    rows = [["external_id", "kind", "occurred_at", "owner"], *(row for row in CALLS[1:])]
+    result = import_run(
+        actor=None, kind="activities", path=write_csv("calls.csv", rows), source="generic"
+    )
+    assert result.errors == [] and result.committed and result.created == 8, result.errors
+    table = Activity._meta.db_table
+    assert deferrals == [{"tables": [table], "unique": True, "stored": 0}]

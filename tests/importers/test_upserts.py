@@ -228,9 +228,9 @@ def test_a_big_file_loads_with_deferred_indexes_and_keeps_them(reps, write_csv, 
     deferred: list[tuple[list[str], bool]] = []
     from attain.core.bulk import deferred_indexes as real
 
-    def spy(tables: list[str], *, unique: bool = False) -> Any:
+    def spy(tables: list[str], *, unique: bool = False, primary_keys: bool = False) -> Any:
         deferred.append((tables, unique))
-        return real(tables, unique=unique)
+        return real(tables, unique=unique, primary_keys=primary_keys)
 
     before = indexes()
     monkeypatch.setattr(services, "BIG_FILE_BYTES", 0)
