@@ -31,6 +31,7 @@ from attain.core.bulk import (
     bulk_insert,
     deferred_indexes,
     next_id,
+    page_fill,
     reset_sequences,
     table_rows_estimate,
     temporary_table,
@@ -83,6 +84,9 @@ LOOKUP_CHUNK = 5_000
 BYTES_PER_ROW = 100
 # Above this many touched deals, last_activity_at is recomputed in one grouped pass.
 BULK_DEAL_REFRESH = 20_000
+# Deal pages at most this full (estimated) take a full update of last_activity_at as HOT
+# updates: a page left half free fits a new version of each of its rows (8 bytes longer).
+ROOMY_PAGES = 0.6
 # How `attain export` writes the id of a record made in Attain (no CRM id): attain-<pk>.
 NATIVE_PREFIX = "attain-"
 TEXT_LIMITS = {"name": 255, "subject": 255, "next_step": 255, "lost_reason": 200, "company": 200}
@@ -124,6 +128,9 @@ class Loader:
     model: type[models.Model] | None = None
     # the rollup facts its records can change (None: any), so only those are recomputed
     facts: frozenset[str] | None = None
+    # tables a later import updates nearly every row of: a big first load leaves room on
+    # their pages for it (`attain.core.bulk.pages_with_room`)
+    sparse_tables: list[str] = []
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -667,6 +674,7 @@ class DealLoader(Loader):
     kind = "deals"
     bulk_tables = [Deal._meta.db_table, DealStageChange._meta.db_table]
     model = Deal
+    sparse_tables = [Deal._meta.db_table]  # the activities file sets their last activity
 
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
@@ -1847,10 +1855,14 @@ def deal_last_activity_advance(latest: pl.DataFrame) -> None:
     # that no index holds changed. SQLite updates rows in place and only the indexes holding
     # the changed column (none): there the drop and rebuild was pure cost (5-6 s for 200,000
     # deals).
+    # Unless the deals' pages have room for the new versions (a source's first deals file
+    # leaves it, `DealLoader.sparse_tables`): then each stays on its page and no index is
+    # touched.
     most = (
         connection.vendor == "postgresql"
         and latest.height >= BULK_DEAL_REFRESH
         and latest.height * 2 >= table_rows_estimate(Deal._meta.db_table)
+        and (page_fill(Deal._meta.db_table) or 1.0) > ROOMY_PAGES
     )
     columns = f"{_id_key()}, latest {_stamp()}"
     with temporary_table("attain_import_deal_latest", columns) as table:

@@ -24,7 +24,12 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from attain.audit.services import Action, Actor, audit_bulk, audit_log, created_changes
-from attain.core.bulk import deferred_indexes, foreign_keys_checked_once, table_rows_estimate
+from attain.core.bulk import (
+    deferred_indexes,
+    foreign_keys_checked_once,
+    pages_with_room,
+    table_rows_estimate,
+)
 from attain.core.errors import ValidationFailed
 from attain.importers.loaders import BYTES_PER_ROW, LOADERS, Context
 from attain.importers.models import ImportIssue, ImportRun, ImportStatus
@@ -171,6 +176,7 @@ def _load(ctx: Context, table: Any, progress: Callable[[int], None] | None) -> N
             # Primary keys too, but not for generic files: their `attain-<pk>` ids update
             # Attain's own records by key, which without the key's index would scan the table.
             keys = ctx.source_key != "generic"
+            deferral.enter_context(pages_with_room(loader.sparse_tables))
             deferral.enter_context(
                 deferred_indexes(loader.bulk_tables, unique=True, primary_keys=keys)
             )

@@ -16,6 +16,8 @@ from attain.core.bulk import (
     deferred_indexes,
     foreign_keys_checked_once,
     next_id,
+    page_fill,
+    pages_with_room,
     reset_sequences,
 )
 from attain.crm.models import Account, Activity
@@ -403,3 +405,41 @@ def test_a_deferred_primary_key_refuses_a_duplicate_id_written_meanwhile(alice: 
 
     assert not Activity.objects.exists()
     assert _primary_keys("crm_activity")
+
+
+def _fill_after_loading(alice: Any, *, room: bool) -> tuple[float | None, Any]:
+    """Page fill of 3,000 activities loaded (with or without room left), and the table's
+    options after; all rolled back."""
+    at = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
+    rows = (
+        (pk, "call", alice.pk, None, None, at, date(2026, 1, 5), "", None, "", f"x-{pk}", "hs")
+        for pk in range(1, 3_001)
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE crm_activity SET (fillfactor = 90)")
+        with pages_with_room(["crm_activity"]) if room else transaction.atomic():
+            bulk_insert("crm_activity", ACTIVITY_COLUMNS, rows)
+        options = None
+        if connection.vendor == "postgresql":
+            cursor.execute("ANALYZE crm_activity")
+            cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'crm_activity'")
+            options = cursor.fetchone()[0]
+        fill = page_fill("crm_activity")
+        transaction.set_rollback(True)
+    return fill, options
+
+
+@pytest.mark.django_db
+def test_pages_with_room_leaves_half_of_each_page_free_and_restores_the_setting(
+    alice: Any, backend: str
+) -> None:
+    dense, _ = _fill_after_loading(alice, room=False)
+    sparse, options = _fill_after_loading(alice, room=True)
+
+    if backend == "sqlite":
+        assert (dense, sparse, options) == (None, None, None)
+        return
+    assert dense is not None and sparse is not None
+    assert 0.8 < dense < 1.1 and sparse < 0.6
+    assert options == ["fillfactor=90"]

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import polars as pl
 import pytest
 
 from attain.crm.models import Account, Activity, Deal, Lead, LeadStatus
@@ -288,6 +289,7 @@ def test_moving_most_deals_last_activity_keeps_every_deal_index(reps, write_csv,
     from attain.importers import loaders
 
     monkeypatch.setattr(loaders, "BULK_DEAL_REFRESH", 0)
+    monkeypatch.setattr(loaders, "page_fill", lambda table: 1.0)  # full pages
     deferred: list[dict[str, object]] = []
     real = deferred_indexes
 
@@ -325,3 +327,62 @@ def test_moving_most_deals_last_activity_keeps_every_deal_index(reps, write_csv,
         assert "deal_unique_external_id" in before
     else:
         assert deferred == []
+
+
+def test_a_first_big_deals_file_leaves_room_for_the_last_activity_update(
+    reps, write_csv, monkeypatch
+):
+    """On PostgreSQL a source's first big deals file is written with half-free pages (the
+    table's own setting restored afterwards), so the activities file's update of nearly every
+    deal's last activity keeps the indexes and updates each row on its page (HOT)."""
+    from django.db import connection, transaction
+
+    from attain.core.bulk import page_fill
+    from attain.importers import loaders, services
+
+    monkeypatch.setattr(services, "BIG_FILE_BYTES", 0)
+    monkeypatch.setattr(services, "BYTES_PER_ROW", 1)
+    monkeypatch.setattr(loaders, "BULK_DEAL_REFRESH", 0)
+    header, row = HUBSPOT_DEALS[0], HUBSPOT_DEALS[1]
+    deals = [[str(100_000 + n), f"Deal {n}", *row[2:]] for n in range(1_500)]
+    path = write_csv("hs.csv", [header, *deals])
+    assert import_run(actor=None, kind="deals", path=path).committed
+    deferred: list[list[str]] = []
+    real = loaders.deferred_indexes
+
+    def spy(tables, **options):
+        deferred.append(tables)
+        return real(tables, **options)
+
+    monkeypatch.setattr(loaders, "deferred_indexes", spy)
+    moment = datetime(2026, 6, 1, 12, tzinfo=BERLIN)
+    ids = list(Deal.objects.values_list("pk", flat=True))
+    before = _deal_indexes()
+    with transaction.atomic():
+        loaders.deal_last_activity_advance(
+            pl.DataFrame(
+                {"id": ids, "latest": [moment] * len(ids)},
+                schema={"id": pl.Int64, "latest": pl.Datetime("us", "UTC")},
+            )
+        )
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables "
+                    "WHERE relname = %s",
+                    [Deal._meta.db_table],
+                )
+                updated, hot = cursor.fetchone()
+                cursor.execute(
+                    "SELECT reloptions FROM pg_class WHERE oid = to_regclass(%s)",
+                    [Deal._meta.db_table],
+                )
+                options = cursor.fetchone()[0]
+
+    assert set(Deal.objects.values_list("last_activity_at", flat=True)) == {moment}
+    assert deferred == [] and _deal_indexes() == before
+    if connection.vendor == "postgresql":
+        assert options is None, "the table's own fill factor is back"
+        assert updated == 1_500 and hot >= 1_450
+    else:
+        assert page_fill(Deal._meta.db_table) is None
