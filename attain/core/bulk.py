@@ -30,6 +30,7 @@ __all__ = [
     "foreign_keys_checked_once",
     "next_id",
     "page_fill",
+    "pages_have_room",
     "pages_with_room",
     "reset_sequences",
     "table_rows_estimate",
@@ -397,6 +398,9 @@ def pages_with_room(
     quote = connection.ops.quote_name
     restore: list[str] = []
     with connection.cursor() as cursor:
+        # Pending deferred checks from earlier writes would block the ALTER TABLEs below.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         for table in tables:
             cursor.execute(
                 "SELECT option_value FROM pg_options_to_table("
@@ -413,7 +417,7 @@ def pages_with_room(
             )
     yield
     with connection.cursor() as cursor:
-        # Checks queued by the load (foreign keys kept) would block the ALTER TABLE: run them.
+        # And so would the checks the load queued (foreign keys kept): run them.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         for statement in restore:
@@ -440,6 +444,18 @@ def page_fill(table: str, *, using: str = "default") -> float | None:
     pages, rows, width = row
     # 24-byte row header and 4-byte line pointer per row; 8,168 usable bytes per 8 kB page.
     return float(rows) * (28 + float(width)) / (float(pages) * 8168)
+
+
+# A table whose pages are at most this full (estimated) takes a full update of a column no
+# index holds as HOT updates: a page left half free fits a new version of each of its rows.
+ROOMY_PAGES = 0.6
+
+
+def pages_have_room(table: str, *, using: str = "default") -> bool:
+    """Whether updating nearly every row of `table` can keep each new version on its page
+    (PostgreSQL, pages written by `pages_with_room`); False when unknown or on SQLite."""
+    fill = page_fill(table, using=using)
+    return fill is not None and fill <= ROOMY_PAGES
 
 
 @contextmanager

@@ -31,7 +31,7 @@ from attain.core.bulk import (
     bulk_insert,
     deferred_indexes,
     next_id,
-    page_fill,
+    pages_have_room,
     reset_sequences,
     table_rows_estimate,
     temporary_table,
@@ -84,9 +84,6 @@ LOOKUP_CHUNK = 5_000
 BYTES_PER_ROW = 100
 # Above this many touched deals, last_activity_at is recomputed in one grouped pass.
 BULK_DEAL_REFRESH = 20_000
-# Deal pages at most this full (estimated) take a full update of last_activity_at as HOT
-# updates: a page left half free fits a new version of each of its rows (8 bytes longer).
-ROOMY_PAGES = 0.6
 # How `attain export` writes the id of a record made in Attain (no CRM id): attain-<pk>.
 NATIVE_PREFIX = "attain-"
 TEXT_LIMITS = {"name": 255, "subject": 255, "next_step": 255, "lost_reason": 200, "company": 200}
@@ -1862,7 +1859,7 @@ def deal_last_activity_advance(latest: pl.DataFrame) -> None:
         connection.vendor == "postgresql"
         and latest.height >= BULK_DEAL_REFRESH
         and latest.height * 2 >= table_rows_estimate(Deal._meta.db_table)
-        and (page_fill(Deal._meta.db_table) or 1.0) > ROOMY_PAGES
+        and not pages_have_room(Deal._meta.db_table)
     )
     columns = f"{_id_key()}, latest {_stamp()}"
     with temporary_table("attain_import_deal_latest", columns) as table:

@@ -176,7 +176,8 @@ def _load(ctx: Context, table: Any, progress: Callable[[int], None] | None) -> N
             # Primary keys too, but not for generic files: their `attain-<pk>` ids update
             # Attain's own records by key, which without the key's index would scan the table.
             keys = ctx.source_key != "generic"
-            deferral.enter_context(pages_with_room(loader.sparse_tables))
+            if loader.sparse_tables:
+                deferral.enter_context(pages_with_room(loader.sparse_tables))
             deferral.enter_context(
                 deferred_indexes(loader.bulk_tables, unique=True, primary_keys=keys)
             )
@@ -203,7 +204,8 @@ def _load(ctx: Context, table: Any, progress: Callable[[int], None] | None) -> N
     mark = result.step("rebuild deferred indexes", mark)
     loader.finish()
     mark = result.step("finish (sequences, deal dates)", mark)
-    _rollups(ctx, loader.facts)
+    # The person-days of a first big deals file get room too: its activities add to them.
+    _rollups(ctx, loader.facts, room=bool(big and first and loader.sparse_tables))
     mark = result.step("rollups", mark)
     for model, (created, updated) in ctx.counts.items():
         for action, rows in ((Action.CREATE, created), (Action.UPDATE, updated)):
@@ -277,7 +279,7 @@ def _fill_rejected_cells(
         rejected[index] = (row, cells.get(row, []), reason)
 
 
-def _rollups(ctx: Context, facts: frozenset[str] | None) -> None:
+def _rollups(ctx: Context, facts: frozenset[str] | None, *, room: bool = False) -> None:
     """Keep the rollups exact after an import: add the increments of the rows written as frames
     (new activities), then refresh the person-days the other rows touched: one by one when they
     are few, else the touched people's days between the first and last touched day in bulk,
@@ -295,7 +297,7 @@ def _rollups(ctx: Context, facts: frozenset[str] | None) -> None:
         start, end = min(touched_days), max(touched_days) + timedelta(days=1)
         person_ids = sorted({person_id for person_id, _ in touched})
         if facts is None:
-            rollup_recompute(start=start, end=end, person_ids=person_ids)
+            rollup_recompute(start=start, end=end, person_ids=person_ids, room=room)
         else:
             rollup_recompute_facts(start=start, end=end, person_ids=person_ids, facts=facts)
         return

@@ -289,7 +289,7 @@ def test_moving_most_deals_last_activity_keeps_every_deal_index(reps, write_csv,
     from attain.importers import loaders
 
     monkeypatch.setattr(loaders, "BULK_DEAL_REFRESH", 0)
-    monkeypatch.setattr(loaders, "page_fill", lambda table: 1.0)  # full pages
+    monkeypatch.setattr(loaders, "pages_have_room", lambda table: False)
     deferred: list[dict[str, object]] = []
     real = deferred_indexes
 
@@ -343,10 +343,20 @@ def test_a_first_big_deals_file_leaves_room_for_the_last_activity_update(
     monkeypatch.setattr(services, "BIG_FILE_BYTES", 0)
     monkeypatch.setattr(services, "BYTES_PER_ROW", 1)
     monkeypatch.setattr(loaders, "BULK_DEAL_REFRESH", 0)
+    recomputed: list[bool] = []
+    real_recompute = services.rollup_recompute
+
+    def recompute_spy(**options):
+        recomputed.append(options.get("room", False))
+        return real_recompute(**options)
+
+    monkeypatch.setattr(services, "rollup_recompute", recompute_spy)
+    monkeypatch.setattr(services, "REFRESH_LIMIT", 0)
     header, row = HUBSPOT_DEALS[0], HUBSPOT_DEALS[1]
     deals = [[str(100_000 + n), f"Deal {n}", *row[2:]] for n in range(1_500)]
     path = write_csv("hs.csv", [header, *deals])
     assert import_run(actor=None, kind="deals", path=path).committed
+    assert recomputed == [True], "its person-days get room too"
     deferred: list[list[str]] = []
     real = loaders.deferred_indexes
 

@@ -50,18 +50,22 @@ def _deal_facts(person: Person, day: date) -> tuple[Any, ...]:
     return tuple(PersonDay.objects.values_list("id", *deal_facts).get(person=person, day=day))
 
 
-@pytest.mark.parametrize("big", [False, True], ids=["small", "big"])
+@pytest.mark.parametrize(
+    ("big", "roomy"), [(False, False), (True, False), (True, True)], ids=["small", "big", "roomy"]
+)
 def test_activity_increments_added_equal_a_rebuild(
-    history: History, frank: Person, big: bool, monkeypatch: pytest.MonkeyPatch
+    history: History, frank: Person, big: bool, roomy: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """New activities on a day with a won deal, either side of Bob's team move (15 May), in a
     month with no rollup row yet, and by Frank, who is in no team (the root's only). Big: as
-    for a first big import (on PostgreSQL, indexes rebuilt afterwards and hash joins)."""
+    for a first big import (on PostgreSQL, indexes rebuilt afterwards and hash joins); roomy:
+    the person-days' pages have room (`pages_have_room`), so the indexes stay."""
     from attain.metrics.engine import rollup_bulk
 
     if big:
         monkeypatch.setattr(rollup_bulk, "DEFER_MIN_ROWS", 0)
         monkeypatch.setattr(rollup_bulk, "DEFER_SHARE", 10**6)
+    monkeypatch.setattr(rollup_bulk, "pages_have_room", lambda table: roomy)
     deferred: list[list[str]] = []
 
     def spy(tables: list[str], **options: Any) -> Any:
@@ -88,7 +92,7 @@ def test_activity_increments_added_equal_a_rebuild(
         assert rollup_add(activity_increments(frame)) == 6
     added = rollup_rows()
     postgresql = connection.vendor == "postgresql"
-    assert deferred == ([[PersonDay._meta.db_table]] if big and postgresql else [])
+    assert deferred == ([[PersonDay._meta.db_table]] if big and not roomy and postgresql else [])
     assert _deal_facts(*alpha_day) == before, "the row kept its id and its deal facts"
     assert rollup_verify(samples=60, seed=21) == []
     assert rebuilt_rows() == added
@@ -157,4 +161,26 @@ def test_increments_that_cancel_out_change_nothing(history: History) -> None:
     )
     with transaction.atomic():
         assert rollup_add(frame) == 0
+    assert rollup_rows() == before
+
+
+@pytest.mark.parametrize("room", [False, True], ids=["dense", "room"])
+def test_a_recompute_with_room_leaves_room_in_the_day_rollups_only_when_asked(
+    history: History, room: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from attain.core.bulk import pages_with_room
+    from attain.metrics.engine import rollup_bulk
+
+    asked: list[list[str]] = []
+
+    def spy(tables: list[str], **options: Any) -> Any:
+        asked.append(tables)
+        return pages_with_room(tables, **options)
+
+    monkeypatch.setattr(rollup_bulk, "pages_with_room", spy)
+    before = rollup_rows()
+    with transaction.atomic():
+        rollup_bulk.rollup_recompute(start=date(2026, 1, 1), end=date(2027, 1, 1), room=room)
+
+    assert asked == ([["metrics_personday", "metrics_nodeday"]] if room else [])
     assert rollup_rows() == before

@@ -26,6 +26,8 @@ from django.db import connection, models
 
 from attain.core.bulk import (
     deferred_indexes,
+    pages_have_room,
+    pages_with_room,
     planner_settings,
     table_rows_estimate,
     temporary_table,
@@ -57,6 +59,8 @@ ROLLUP_TABLES = [
 DEFER_SHARE = 4
 # ... and at least this many (small refreshes keep their indexes).
 DEFER_MIN_ROWS = 20_000
+# Written with room for a later full update (`rollup_recompute(room=True)`).
+ROOMY_TABLES = [PersonDay._meta.db_table, NodeDay._meta.db_table]
 # A person filter longer than this is applied to the fetched frame instead of in SQL.
 SQL_PERSON_LIMIT = 500
 _CENT = Decimal("0.01")
@@ -320,6 +324,7 @@ def rollup_recompute(
     end: date,
     person_ids: Sequence[int] | None = None,
     defer_indexes: bool | None = None,
+    room: bool = False,
 ) -> tuple[int, int]:
     """Recompute every rollup row for days in [start, end) (of these persons, or everyone).
 
@@ -332,6 +337,10 @@ def rollup_recompute(
     indexes and foreign keys are dropped and rebuilt once (`defer_indexes` None decides so;
     a caller that already deferred them passes False): with them, PostgreSQL's COPY of 200,000
     person-days took 4.5 s, mostly foreign-key triggers.
+
+    With `room` (an import whose rows a later file adds to: deals, then their activities) the
+    person-days and node-days are written with half-free pages on PostgreSQL, so `rollup_add`
+    can update them in place without touching an index (`pages_have_room`).
     """
     if not connection.in_atomic_block:
         raise RuntimeError("rollup_recompute must run inside transaction.atomic()")
@@ -348,7 +357,10 @@ def rollup_recompute(
     month_lo, month_hi = start.replace(day=1), add_months(end, 1)
     if end == end.replace(day=1):
         month_hi = end
-    with deferred_indexes(ROLLUP_TABLES) if defer_indexes else nullcontext():
+    with (
+        pages_with_room(ROOMY_TABLES) if room else nullcontext(),
+        deferred_indexes(ROLLUP_TABLES) if defer_indexes else nullcontext(),
+    ):
         _delete(PersonDay._meta.db_table, "day", start, end, ids)
         person_days = 0
         if not rows.is_empty():
@@ -520,11 +532,14 @@ def rollup_add(increments: pl.DataFrame) -> int:
         and days.height * DEFER_SHARE >= stored
         and days.height >= DEFER_MIN_ROWS
     )
+    # Unless the person-days' pages have room for the new versions (written by
+    # `rollup_recompute(room=True)`): then the indexes stay and each row is updated in place.
+    defer = big and not pages_have_room(PersonDay._meta.db_table)
     # Matching 200,000 increments to their person-days by probing the unique index row by
     # row, the planner's choice, took 2-3 times as long as one hash join.
     with (
         deferred_indexes([PersonDay._meta.db_table], unique_constraints=True)
-        if big
+        if defer
         else nullcontext(),
         planner_settings([("enable_nestloop", "off")]) if big else nullcontext(),
     ):
