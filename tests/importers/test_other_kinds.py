@@ -337,18 +337,18 @@ def test_a_first_big_deals_file_leaves_room_for_the_last_activity_update(
     deal's last activity keeps the indexes and updates each row on its page (HOT)."""
     from django.db import connection, transaction
 
-    from attain.core.bulk import page_fill
+    from attain.core.bulk import deferred_indexes, page_fill
     from attain.importers import loaders, services
+    from attain.metrics.engine.rollup_bulk import rollup_recompute
 
     monkeypatch.setattr(services, "BIG_FILE_BYTES", 0)
     monkeypatch.setattr(services, "BYTES_PER_ROW", 1)
     monkeypatch.setattr(loaders, "BULK_DEAL_REFRESH", 0)
     recomputed: list[bool] = []
-    real_recompute = services.rollup_recompute
 
     def recompute_spy(**options):
         recomputed.append(options.get("room", False))
-        return real_recompute(**options)
+        return rollup_recompute(**options)
 
     monkeypatch.setattr(services, "rollup_recompute", recompute_spy)
     monkeypatch.setattr(services, "REFRESH_LIMIT", 0)
@@ -358,11 +358,10 @@ def test_a_first_big_deals_file_leaves_room_for_the_last_activity_update(
     assert import_run(actor=None, kind="deals", path=path).committed
     assert recomputed == [True], "its person-days get room too"
     deferred: list[list[str]] = []
-    real = loaders.deferred_indexes
 
     def spy(tables, **options):
         deferred.append(tables)
-        return real(tables, **options)
+        return deferred_indexes(tables, **options)
 
     monkeypatch.setattr(loaders, "deferred_indexes", spy)
     moment = datetime(2026, 6, 1, 12, tzinfo=BERLIN)
