@@ -413,17 +413,18 @@ def timed_floor(env: dict[str, str], kind: str, path: Path) -> dict[str, float]:
         started = time.perf_counter()
         _attain(env, "import", "--help")
         starts.append(time.perf_counter() - started)
+    parts = json.loads(_child(env, f"floor of {kind}", "--child-floor", kind, str(path)))
+    return {"start": min(starts), **parts}
+
+
+def _child(env: dict[str, str], what: str, *args: str) -> str:
+    """Run this script in a child process (`--child-…`); its output, or exit naming `what`."""
     child = subprocess.run(
-        [sys.executable, __file__, "--child-floor", kind, str(path)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+        [sys.executable, __file__, *args], env=env, capture_output=True, text=True, check=False
     )
     if child.returncode:
-        raise SystemExit(f"floor of {kind} failed: {child.stderr[-2000:]}")
-    parts = json.loads(child.stdout)
-    return {"start": min(starts), **parts}
+        raise SystemExit(f"{what} failed: {child.stderr[-2000:]}")
+    return child.stdout
 
 
 # ---------------------------------------------------------------- parent: runs
@@ -502,15 +503,7 @@ def run_one(db: str, source: str, files: dict[str, Path], reps: int, pg_url: str
         migrated = _attain(env, "migrate", "--verbosity", "0")
         if migrated.returncode:
             raise SystemExit(f"migrate failed: {migrated.stderr[-2000:]}")
-        setup = subprocess.run(
-            [sys.executable, __file__, "--child-setup", "--reps", str(reps)],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if setup.returncode:
-            raise SystemExit(f"setup failed: {setup.stderr[-2000:]}")
+        _child(env, "setup", "--child-setup", "--reps", str(reps))
         result: dict[str, Any] = {"database": db, "source": source}
         for kind in ("deals", "activities"):
             result[kind] = timed_import(env, kind, files[kind], source)
