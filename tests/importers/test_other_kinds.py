@@ -290,6 +290,8 @@ def test_moving_most_deals_last_activity_keeps_every_deal_index(reps, write_csv,
 
     monkeypatch.setattr(loaders, "BULK_DEAL_REFRESH", 0)
     monkeypatch.setattr(loaders, "pages_have_room", lambda table: False)
+    # ANALYZE's row counts outlive a rolled-back test on PostgreSQL: count instead.
+    monkeypatch.setattr(loaders, "table_rows_estimate", lambda table: Deal.objects.count())
     deferred: list[dict[str, object]] = []
     real = deferred_indexes
 
@@ -392,6 +394,6 @@ def test_a_first_big_deals_file_leaves_room_for_the_last_activity_update(
     assert deferred == [] and _deal_indexes() == before
     if connection.vendor == "postgresql":
         assert options is None, "the table's own fill factor is back"
-        assert updated == 1_500 and hot >= 1_450
+        assert updated >= 1_500 and hot >= 1_450
     else:
         assert page_fill(Deal._meta.db_table) is None
