@@ -198,6 +198,13 @@ def reset_sequences(tables: Iterable[str], *, using: str = "default") -> None:
                 )
 
 
+def _run_pending_checks(cursor: Any) -> None:
+    """Run PostgreSQL's queued deferred constraint checks now, then defer again: a table with
+    pending trigger events refuses ALTER TABLE and CREATE INDEX."""
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
 @contextmanager
 def deferred_indexes(
     tables: Sequence[str],
@@ -243,8 +250,7 @@ def deferred_indexes(
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Pending deferred checks from earlier writes would block the ALTER TABLEs below.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            _run_pending_checks(cursor)
             keys: list[str] = []
             for table in tables:
                 if primary_keys:
@@ -311,8 +317,7 @@ def deferred_indexes(
         if connection.vendor == "postgresql":
             # Checks the load queued (kept foreign keys on rows this transaction wrote earlier)
             # would block CREATE INDEX: run them now.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            _run_pending_checks(cursor)
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         for statement in restore:
             cursor.execute(statement)
@@ -399,8 +404,7 @@ def pages_with_room(
     restore: list[str] = []
     with connection.cursor() as cursor:
         # Pending deferred checks from earlier writes would block the ALTER TABLEs below.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        _run_pending_checks(cursor)
         for table in tables:
             cursor.execute(
                 "SELECT option_value FROM pg_options_to_table("
@@ -418,8 +422,7 @@ def pages_with_room(
     yield
     with connection.cursor() as cursor:
         # And so would the checks the load queued (foreign keys kept): run them.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        _run_pending_checks(cursor)
         for statement in restore:
             cursor.execute(statement)
 
